@@ -1,0 +1,37 @@
+# Every target sets up .venv itself, so a fresh clone needs only Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test eval bench lint train clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m monitor.demo
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+eval: venv
+	$(BIN)/python -m monitor.classify.evaluate
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+lint: venv
+	$(BIN)/ruff check .
+
+train: venv
+	$(BIN)/monitor train --labels ../shared/eval/train.jsonl
+
+clean:
+	rm -rf $(VENV) data/demo

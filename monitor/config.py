@@ -1,0 +1,330 @@
+"""Load and validate the YAML config; every problem names file, line and key.
+
+The config is an immutable value passed down explicitly: no module reads a
+global.  `ConfigWatcher` re-reads the file when it changes and keeps the last
+good config when the new one is broken.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+DEFAULT_DB = "data/monitor.db"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.I)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+
+
+def parse_duration(value: object) -> float:
+    """'30s', '15m', '2h', '3d' (or a bare number of seconds) -> seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 2h, 3d)")
+    if seconds < 0:
+        raise ValueError("duration must not be negative")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and (m := _SIZE.match(value)):
+        return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+    raise ValueError(f"not a size: {value!r} (use e.g. 512KiB, 15MiB)")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    interval: float = 15 * 60
+    backlog: float = 3 * 86400
+    timeout: float = 20.0  # overall deadline for one fetch, connect included
+    connect_timeout: float = 10.0
+    max_bytes: int = 15 * 2**20
+    concurrency: int = 16
+    per_host: int = 2
+    user_agent: str = "ExportControlMonitor/0.1 (+https://github.com/export-control-monitor)"
+
+    _d = field_validator("interval", "backlog", "timeout", "connect_timeout", mode="before")(
+        lambda v: parse_duration(v))
+    _s = field_validator("max_bytes", mode="before")(lambda v: parse_size(v))
+
+
+class HtmlOptions(_Strict):
+    """CSS selectors for a listing page; each selector is relative to `item`."""
+
+    item: str
+    title: str = "a"
+    link: str = "a"  # the element whose href is the article URL
+    date: str | None = None
+    summary: str | None = None
+    follow: bool = False  # fetch each new article once to extract its lead
+    date_format: str | None = None
+
+
+class JsonOptions(_Strict):
+    """Dotted paths from a JSON API response to item fields."""
+
+    items: str  # e.g. "results"
+    id: str | None = None
+    title: str = "title"
+    link: str = "url"
+    date: str | None = None
+    summary: str | None = None
+
+
+class SourceConfig(_Strict):
+    name: str
+    url: str
+    kind: Literal["feed", "html", "json"] = "feed"
+    interval: float | None = None
+    enabled: bool = True
+    lang: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    html: HtmlOptions | None = None
+    json_map: JsonOptions | None = Field(default=None, alias="json")
+    unverified: bool = False  # URL not confirmed reachable when written
+    note: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _d = field_validator("interval", mode="before")(lambda v: None if v is None else parse_duration(v))
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        if not re.match(r"^https?://", v):
+            raise ValueError("url must start with http:// or https://")
+        return v
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> SourceConfig:
+        if self.kind == "html" and self.html is None:
+            raise ValueError("kind: html needs an `html:` block with at least `item:`")
+        if self.kind == "json" and self.json_map is None:
+            raise ValueError("kind: json needs a `json:` block with at least `items:`")
+        return self
+
+
+class ChannelConfig(_Strict):
+    """Per-channel delivery settings, keyed by channel name under `channels:`."""
+
+    digest: Literal["off", "daily"] = "off"
+    digest_time: str = "08:00"
+    timezone: str = "UTC"
+    digest_below: float | None = None  # scores under this go to the digest
+    broadcast_replies: bool = False
+    targets: list[str] = Field(default_factory=list)  # apprise URLs
+
+
+class AlertsConfig(_Strict):
+    channel: str = "#export-controls"
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    pace: float = 1.0
+    ops_channel: str | None = None
+    failures_before_ops_alert: int = Field(3, ge=1)
+    silence_factor: float = Field(6.0, gt=1.0)
+    max_attempts: int = Field(8, ge=1)
+
+    _d = field_validator("pace", mode="before")(lambda v: parse_duration(v))
+
+
+class WatchRule(_Strict):
+    name: str
+    keywords: list[str] = Field(min_length=1)
+    channel: str | None = None
+
+    @field_validator("keywords")
+    @classmethod
+    def _non_empty(cls, v: list[str]) -> list[str]:
+        if any(not str(k).strip() for k in v):
+            raise ValueError("keywords must not be empty strings")
+        return v
+
+
+class Config(_Strict):
+    database: str = DEFAULT_DB
+    model: str | None = None  # classifier artifact; None = the one shipped in the package
+    defaults: Defaults = Field(default_factory=Defaults)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    watch: list[WatchRule] = Field(default_factory=list)
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for s in self.sources:
+            if s.name in seen:
+                raise ValueError(f"duplicate source name {s.name!r}")
+            seen.add(s.name)
+        return self
+
+    def interval(self, source: SourceConfig) -> float:
+        return source.interval if source.interval is not None else self.defaults.interval
+
+    def backlog(self) -> timedelta:
+        return timedelta(seconds=self.defaults.backlog)
+
+    def channel_settings(self, channel: str) -> ChannelConfig:
+        return self.channels.get(channel, ChannelConfig())
+
+
+# --- loading with line numbers ------------------------------------------------
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key and list item."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    mapping["__lines__"] = lines
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strip_lines(v) for k, v in obj.items() if k not in ("__lines__", "__line__")}
+    if isinstance(obj, list):
+        return [_strip_lines(v) for v in obj]
+    return obj
+
+
+def _line_of(raw: Any, loc: tuple[int | str, ...]) -> int | None:
+    node, line = raw, None
+    for part in loc:
+        if isinstance(node, dict):
+            line = node.get("__lines__", {}).get(str(part), line)
+            node = node.get(part) if part in node else node.get(str(part))
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            if isinstance(node, dict):
+                line = node.get("__line__", line)
+        else:
+            break
+    return line
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is Config and part == "channels":
+            model = ChannelConfig
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+        f = fields.get(str(part))
+        if f is None:
+            return model if model is ChannelConfig else None
+        ann = f.annotation
+        for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
+                     ChannelConfig):
+            if ann is cand or cand.__name__ in str(ann):
+                model = cand
+                break
+        else:
+            return None
+    return model
+
+
+def _describe(path: Path, raw: Any, err: dict[str, Any]) -> str:
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    line = _line_of(raw, loc)
+    where = f"{path}:{line}" if line else str(path)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        hint = ""
+        if parent is not None:
+            close = difflib.get_close_matches(str(loc[-1]), _field_names(parent), n=1)
+            if close:
+                hint = f" (did you mean '{close[0]}'?)"
+        msg = f"unknown key{hint}"
+    return f"{where}: {key or '(top level)'}: {msg}"
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, validate and return the config; raise ConfigError listing every problem."""
+    p = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError([f"{p}: cannot read config: {e.strerror or e}"]) from e
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError([f"{p}{line}: invalid YAML: {problem}"]) from e
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{p}:1: the config must be a mapping of keys (database, sources, ...)"])
+    try:
+        cfg = Config.model_validate(_strip_lines(raw))
+    except ValidationError as e:
+        raise ConfigError([_describe(p, raw, err) for err in e.errors()]) from e
+    db = os.environ.get("MONITOR_DB")
+    if db:
+        cfg = cfg.model_copy(update={"database": db})
+    return cfg
+
+
+class ConfigWatcher:
+    """Hot reload: re-read on change, keep the last good config on error."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+        self.config = load_config(self.path)
+        self._mtime = self._stat()
+        self.last_error: ConfigError | None = None
+
+    def _stat(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return -1.0
+
+    def poll(self) -> bool:
+        """Reload if the file changed; True when a new config took effect."""
+        mtime = self._stat()
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        try:
+            self.config = load_config(self.path)
+        except ConfigError as e:
+            self.last_error = e
+            return False
+        self.last_error = None
+        return True

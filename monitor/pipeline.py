@@ -1,0 +1,161 @@
+"""One poll: fetch -> dedup -> classify -> store (+ outbox rows) -> deliver.
+
+IO sits at the edges (sources, store, alert); this module only decides the
+order and what counts as new.  Every outbox row is committed together with its
+item before any delivery is attempted, so a crash can delay an alert but not
+lose it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+import sqlite_utils
+
+from monitor import health, routing, stories
+from monitor.alert import build_sinks, deliver_pending, targets_for
+from monitor.classify import Classifier
+from monitor.config import Config, SourceConfig
+from monitor.models import FetchResult, Item
+from monitor.sources import fetch_all
+from monitor.store import parse_iso, utcnow
+from monitor.store.items import AlertRequest, find_existing, insert_item, record_sighting, recent_titles
+from monitor.store.sources import SourceState, ensure_source, get_state
+
+log = logging.getLogger(__name__)
+
+STORY_WINDOW = timedelta(days=3)
+
+
+@dataclass
+class SourceOutcome:
+    source: str
+    status: str
+    new_items: int = 0
+    alerts: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PollReport:
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new_items for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+
+def should_alert(item: Item, state: SourceState, now: datetime, backlog: timedelta) -> bool:
+    """Backlog rule: stale items are stored but never interrupt anyone.
+
+    On a source's first successful poll an undated entry counts as backlog: we
+    cannot tell it from years-old news.  Later, undated entries are new by
+    definition, since we had not seen them before.
+    """
+    first_poll = state.first_success is None
+    if item.published is None:
+        return not first_poll
+    return now - item.published <= backlog
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        db: sqlite_utils.Database,
+        classifier: Classifier,
+        *,
+        sinks: object | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        import os
+
+        self.config = config
+        self.db = db
+        self.classifier = classifier
+        self.transport = transport
+        self.clock = clock
+        self.sinks = sinks if sinks is not None else build_sinks(config, env or dict(os.environ))
+
+    # -- poll ---------------------------------------------------------------
+    def due(self, now: datetime, force: bool = False) -> list[SourceConfig]:
+        """Enabled sources whose backoff / Retry-After window has passed."""
+        out = []
+        for src in self.config.sources:
+            if not src.enabled:
+                continue
+            ensure_source(self.db, src.name, src.url, src.kind)
+            after = parse_iso(get_state(self.db, src.name).next_poll_after)
+            if force or after is None or after <= now:
+                out.append(src)
+        self.db.conn.commit()
+        return out
+
+    def poll(self, sources: Sequence[SourceConfig] | None = None) -> PollReport:
+        now = self.clock()
+        todo = list(sources) if sources is not None else self.due(now)
+        for src in todo:
+            ensure_source(self.db, src.name, src.url, src.kind)
+        states = {src.name: get_state(self.db, src.name) for src in todo}
+        results = fetch_all(todo, states, self.config.defaults, transport=self.transport)
+        report = PollReport()
+        for src, result in zip(todo, results, strict=True):
+            report.outcomes.append(self._absorb(src, states[src.name], result))
+        return report
+
+    def _absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
+        now = self.clock()
+        outcome = SourceOutcome(src.name, result.status, error=result.error,
+                                warnings=list(result.warnings))
+        if result.ok:
+            for item in result.items:
+                queued = self.ingest(item, state, now)
+                if queued is not None:
+                    outcome.new_items += 1
+                    outcome.alerts += queued
+        health.after_poll(self.db, self.config, src, result, now, outcome.new_items)
+        if result.status == "error":
+            log.warning("source %s failed: %s", src.name, result.error)
+        return outcome
+
+    def ingest(self, item: Item, state: SourceState, now: datetime) -> int | None:
+        """Store `item` if new; return the number of alerts queued, None if already known."""
+        existing = find_existing(self.db, item, now)
+        if existing is not None:
+            # Syndication or a changed GUID: remember the extra sighting, alert nothing.
+            record_sighting(self.db, existing, item, now)
+            self.db.conn.commit()
+            return None
+        verdict = self.classifier.classify(item.title, item.summary, item.lang)
+        story = stories.assign_story(
+            item.title_key, verdict.facts, recent_titles(self.db, now - STORY_WINDOW)
+        )
+        requests: list[AlertRequest] = []
+        if should_alert(item, state, now, self.config.backlog()):
+            for r in routing.route(item, verdict, self.config):
+                requests.extend(
+                    AlertRequest(r.channel, r.reason, target)
+                    for target in targets_for(self.config, r.channel)
+                )
+        insert_item(self.db, item, verdict, requests, now, story_id=story,
+                    model_version=getattr(self.classifier, "version", None))
+        return len(requests)
+
+    # -- deliver ------------------------------------------------------------
+    def deliver(self, budget: float | None = None) -> object:
+        return deliver_pending(self.db, self.config, self.sinks, now=self.clock, budget=budget)
+
+    def run_once(self) -> tuple[PollReport, object]:
+        report = self.poll()
+        return report, self.deliver()

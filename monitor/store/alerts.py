@@ -1,0 +1,101 @@
+"""Outbox queries: alerts are rows first, Slack posts second."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlite_utils
+
+from monitor.models import Alert
+from monitor.store.db import dumps, iso
+
+
+def _to_alert(r: dict[str, object]) -> Alert:
+    payload = r.get("payload")
+    return Alert(
+        id=int(r["id"]),  # type: ignore[arg-type]
+        item_id=r["item_id"],  # type: ignore[arg-type]
+        channel=str(r["channel"]),
+        reason=str(r["reason"]),
+        status=r["status"],  # type: ignore[arg-type]
+        attempts=int(r["attempts"] or 0),  # type: ignore[arg-type]
+        last_error=r["last_error"],  # type: ignore[arg-type]
+        ts=r["ts"],  # type: ignore[arg-type]
+        kind=str(r["kind"]),
+        payload=json.loads(str(payload)) if payload else None,
+        created_at=str(r["created_at"]),
+        sent_at=r["sent_at"],  # type: ignore[arg-type]
+    )
+
+
+def enqueue_ops(db: sqlite_utils.Database, channel: str, text: str, now: datetime,
+                reason: str = "ops") -> int:
+    """Queue an operator notice (source failing/recovered, delivery failure)."""
+    cur = db.execute(
+        "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload)"
+        " VALUES (NULL, ?, ?, 'pending', ?, 'ops', ?)",
+        [channel, reason, iso(now), dumps({"text": text})],
+    )
+    db.conn.commit()
+    return int(cur.lastrowid or 0)
+
+
+def pending(db: sqlite_utils.Database, now: datetime) -> list[Alert]:
+    """Pending alerts due now, oldest first (per-channel order is id order)."""
+    rows = db.query(
+        "SELECT * FROM alerts WHERE status = 'pending'"
+        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
+        [iso(now)],
+    )
+    return [_to_alert(r) for r in rows]
+
+
+def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,
+              channel_id: str | None = None, thread_ts: str | None = None) -> None:
+    with db.conn:
+        db.execute(
+            "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ?, channel_id = ?,"
+            " thread_ts = ?, attempt_started_at = NULL, last_error = NULL WHERE id = ?",
+            [ts, iso(now), channel_id, thread_ts, alert_id],
+        )
+
+
+def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
+    with db.conn:
+        db.execute(
+            "UPDATE alerts SET status = 'failed', last_error = ?, attempt_started_at = NULL"
+            " WHERE id = ?",
+            [error, alert_id],
+        )
+
+
+def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
+               next_attempt_at: datetime | None) -> None:
+    with db.conn:
+        db.execute(
+            "UPDATE alerts SET last_error = ?, next_attempt_at = ?, attempt_started_at = NULL"
+            " WHERE id = ?",
+            [error, iso(next_attempt_at), alert_id],
+        )
+
+
+def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> None:
+    """Recorded *before* the post: a row still carrying it after a crash has unknown outcome."""
+    with db.conn:
+        db.execute(
+            "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
+            [iso(now), alert_id],
+        )
+
+
+def recent(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, object]]:
+    """The alert log as analysts read it: newest first, joined with the item."""
+    return list(db.query(
+        """SELECT a.id, a.created_at, a.sent_at, a.channel, a.reason, a.status, a.attempts,
+                  a.last_error, a.ts, a.kind, a.target, i.source, i.title, i.url, i.published,
+                  i.score, i.topic, i.item, i.jurisdiction, a.payload
+           FROM alerts a LEFT JOIN items i ON i.id = a.item_id
+           ORDER BY a.id DESC LIMIT ?""",
+        [limit],
+    ))

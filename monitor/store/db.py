@@ -1,0 +1,51 @@
+"""Open the alert-log database: a real SQLite file in WAL mode, migrated."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor.errors import StoreError
+from monitor.store.schema import migrate
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC ISO-8601 with a Z, second precision: the one timestamp form in the DB."""
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate; raise StoreError when unusable."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(p)
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        migrate(db)
+    except StoreError:
+        raise
+    except Exception as e:  # sqlite3.DatabaseError, OSError: both mean "unusable"
+        raise StoreError(f"{p}: cannot open database: {e}") from e
+    return db

@@ -1,0 +1,130 @@
+"""Versioned migrations.  Append new steps; never edit a released one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'feed',
+            etag TEXT,
+            last_modified TEXT,
+            first_success TEXT,          -- first successful poll: ends the backlog window
+            last_polled TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            last_new_item TEXT,
+            next_poll_after TEXT,         -- backoff / Retry-After: do not poll before
+            health TEXT NOT NULL DEFAULT 'new',   -- new | ok | failing | silent
+            ops_alerted TEXT              -- which unhealthy state was announced, if any
+        );
+        CREATE TABLE IF NOT EXISTS items (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            guid TEXT,
+            url TEXT,
+            canonical_url TEXT,
+            title TEXT NOT NULL,
+            title_key TEXT,
+            summary TEXT,
+            lang TEXT,
+            published TEXT,
+            first_seen TEXT NOT NULL,
+            relevant INTEGER NOT NULL DEFAULT 0,
+            score REAL NOT NULL DEFAULT 0,
+            topic TEXT NOT NULL DEFAULT '[]',
+            item TEXT NOT NULL DEFAULT '[]',
+            jurisdiction TEXT NOT NULL DEFAULT '[]',
+            why TEXT NOT NULL DEFAULT '[]',
+            facts TEXT NOT NULL DEFAULT '{}',
+            story_id TEXT,
+            model_version TEXT
+        );
+        CREATE INDEX IF NOT EXISTS items_canonical ON items(canonical_url);
+        CREATE INDEX IF NOT EXISTS items_title_key ON items(title_key);
+        CREATE INDEX IF NOT EXISTS items_first_seen ON items(first_seen);
+        CREATE INDEX IF NOT EXISTS items_story ON items(story_id);
+        -- every (source, guid) that delivered an item: syndication and GUID history
+        CREATE TABLE IF NOT EXISTS item_sources (
+            item_id TEXT NOT NULL REFERENCES items(id),
+            source TEXT NOT NULL,
+            guid TEXT,
+            url TEXT,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (item_id, source)
+        );
+        CREATE INDEX IF NOT EXISTS item_sources_guid ON item_sources(source, guid);
+        CREATE TABLE IF NOT EXISTS alerts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id TEXT REFERENCES items(id),   -- NULL for ops and digest messages
+            channel TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed | digest
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            ts TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            kind TEXT NOT NULL DEFAULT 'item',    -- item | ops | digest
+            payload TEXT,                         -- JSON for ops/digest messages
+            target TEXT NOT NULL DEFAULT 'slack', -- slack | console | an apprise URL
+            channel_id TEXT,
+            thread_ts TEXT,
+            story_id TEXT,
+            next_attempt_at TEXT,
+            attempt_started_at TEXT               -- set before a post: outcome unknown if still set
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS alerts_once
+            ON alerts(item_id, channel, target) WHERE item_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status, channel, id);
+        CREATE TABLE IF NOT EXISTS corrections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            item_id TEXT NOT NULL,
+            relevant INTEGER NOT NULL,
+            topic TEXT,          -- JSON list or NULL (= keep the model's)
+            item TEXT,
+            jurisdiction TEXT,
+            note TEXT,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply pending migrations in order; return the schema version."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+    )
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    current = row[0] or 0
+    if current > len(MIGRATIONS):
+        from monitor.errors import StoreError
+
+        raise StoreError(
+            f"database schema version {current} is newer than this monitor ({len(MIGRATIONS)}); "
+            "upgrade the monitor"
+        )
+    for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+        with db.conn:
+            step(db)
+            db.execute(
+                "INSERT INTO schema_migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                [version],
+            )
+    return len(MIGRATIONS)

@@ -1,0 +1,91 @@
+"""Per-source state: conditional-GET validators, poll outcomes, health counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from monitor.models import FetchResult
+from monitor.store.db import iso
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    first_success: str | None = None
+    consecutive_failures: int = 0
+    next_poll_after: str | None = None
+    health: str = "new"
+    ops_alerted: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    items_seen: int = 0
+    last_new_item: str | None = None
+
+
+def ensure_source(db: sqlite_utils.Database, name: str, url: str, kind: str) -> None:
+    db.execute(
+        "INSERT INTO sources (name, url, kind) VALUES (?, ?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind,"
+        # A changed URL invalidates the old validators: they belong to the old resource.
+        " etag = CASE WHEN sources.url = excluded.url THEN sources.etag END,"
+        " last_modified = CASE WHEN sources.url = excluded.url THEN sources.last_modified END",
+        [name, url, kind],
+    )
+
+
+def get_state(db: sqlite_utils.Database, name: str) -> SourceState:
+    rows = list(db.query("SELECT * FROM sources WHERE name = ?", [name]))
+    if not rows:
+        return SourceState(name=name)
+    r = rows[0]
+    return SourceState(
+        name=name,
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+        first_success=r["first_success"],
+        consecutive_failures=r["consecutive_failures"] or 0,
+        next_poll_after=r["next_poll_after"],
+        health=r["health"],
+        ops_alerted=r["ops_alerted"],
+        last_success=r["last_success"],
+        last_error=r["last_error"],
+        items_seen=r["items_seen"] or 0,
+        last_new_item=r["last_new_item"],
+    )
+
+
+def record_poll(
+    db: sqlite_utils.Database,
+    result: FetchResult,
+    now: datetime,
+    new_items: int = 0,
+    next_poll_after: datetime | None = None,
+) -> None:
+    """Write one poll's outcome; failures keep the old validators and the success history."""
+    if result.ok:
+        error = "; ".join(result.warnings) or None
+        db.execute(
+            """UPDATE sources SET
+                 etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+                 first_success = COALESCE(first_success, ?), last_polled = ?, last_success = ?,
+                 consecutive_failures = 0, health = 'ok', next_poll_after = ?,
+                 items_seen = items_seen + ?,
+                 last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END,
+                 last_error = COALESCE(?, last_error)
+               WHERE name = ?""",
+            [result.etag, result.last_modified, iso(now), iso(now), iso(now),
+             iso(next_poll_after), new_items, new_items, iso(now), error, result.source],
+        )
+    else:
+        db.execute(
+            """UPDATE sources SET last_polled = ?, last_error = ?, last_error_at = ?,
+                 consecutive_failures = consecutive_failures + 1, health = 'failing',
+                 next_poll_after = ?
+               WHERE name = ?""",
+            [iso(now), result.error, iso(now), iso(next_poll_after), result.source],
+        )

@@ -89,3 +89,42 @@ def record_poll(
                WHERE name = ?""",
             [iso(now), result.error, iso(now), iso(next_poll_after), result.source],
         )
+
+
+def set_ops_alerted(db: sqlite_utils.Database, name: str, value: str | None,
+                    health: str | None = None) -> None:
+    """Remember which unhealthy state was announced (None once recovery was announced)."""
+    db.execute(
+        "UPDATE sources SET ops_alerted = ?, health = COALESCE(?, health) WHERE name = ?",
+        [value, health, name],
+    )
+    db.conn.commit()
+
+
+def item_times(db: sqlite_utils.Database, name: str, limit: int = 60) -> list[str]:
+    """When this source's latest items appeared: published date, else when we first saw it.
+
+    Publication dates give the publisher's rhythm; first_seen is all we have for
+    undated entries.  Syndicated sightings count for the source that carried them.
+    """
+    return [
+        str(r[0]) for r in db.execute(
+            "SELECT COALESCE(i.published, s.first_seen) AS t FROM item_sources s"
+            " JOIN items i ON i.id = s.item_id WHERE s.source = ?"
+            " ORDER BY t DESC LIMIT ?",
+            [name, limit],
+        ).fetchall() if r[0]
+    ]
+
+
+def items_since(db: sqlite_utils.Database, name: str, since: datetime) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM item_sources WHERE source = ? AND first_seen >= ?",
+        [name, iso(since)],
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def all_rows(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
+    """Every stored source row by name (for the health table)."""
+    return {str(r["name"]): r for r in db.query("SELECT * FROM sources ORDER BY name")}

@@ -1,0 +1,59 @@
+"""`monitor sources`: is every source answering, and how much does it publish?"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from monitor.errors import ConfigError, StoreError
+
+_STYLE = {"ok": "green", "failing": "red", "silent": "yellow", "new": "dim",
+          "disabled": "dim", "removed": "dim"}
+
+
+def _short(value: object, width: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@click.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
+def sources_cmd(as_json: bool) -> None:
+    """Health of every source: last success, last error, failures in a row, items/day."""
+    from monitor.config import load_config
+    from monitor.health import health_table
+    from monitor.store import open_db
+
+    try:
+        cfg = load_config()
+        db = open_db(cfg.database)
+    except (ConfigError, StoreError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    rows = health_table(db, cfg)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} sources", show_lines=False)
+    for col in ("source", "kind", "health", "last success", "fails", "items/day", "last error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        health = str(r["health"])
+        name = str(r["name"]) + (" (unverified)" if r.get("unverified") else "")
+        per_day = "-" if r["items_per_day"] is None else f"{r['items_per_day']:g}"
+        error = _short(r.get("last_error"))
+        if error and r.get("last_error_at"):
+            error = f"{error} ({r['last_error_at']})"
+        table.add_row(name, str(r["kind"]), f"[{_STYLE.get(health, 'white')}]{health}[/]",
+                      str(r.get("last_success") or "never"), str(r["consecutive_failures"]),
+                      per_day, error)
+    Console(width=160).print(table)
+
+
+COMMANDS = [sources_cmd]

@@ -1,0 +1,20 @@
+"""Shared fixtures: loopback feed server and fake Slack Web API."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.fakes.feeds import feed_server  # noqa: F401  (fixture)
+
+# Tests talk only to 127.0.0.1: make sure no proxy variable reroutes them.
+for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(_var, None)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own token must never reach tests."""
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_API_URL", raising=False)

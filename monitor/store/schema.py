@@ -103,7 +103,18 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial]
+def _m002_source_warnings(db: sqlite_utils.Database) -> None:
+    # Warnings (charset fallback, bozo feed) are not failures: keep them apart from
+    # last_error, and remember when a failing streak began for the ops alert.
+    db.executescript(
+        """
+        ALTER TABLE sources ADD COLUMN last_warning TEXT;
+        ALTER TABLE sources ADD COLUMN failing_since TEXT;
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

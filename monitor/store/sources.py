@@ -68,7 +68,7 @@ def record_poll(
 ) -> None:
     """Write one poll's outcome; failures keep the old validators and the success history."""
     if result.ok:
-        error = "; ".join(result.warnings) or None
+        warning = "; ".join(result.warnings) or None
         db.execute(
             """UPDATE sources SET
                  etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
@@ -76,18 +76,18 @@ def record_poll(
                  consecutive_failures = 0, health = 'ok', next_poll_after = ?,
                  items_seen = items_seen + ?,
                  last_new_item = CASE WHEN ? > 0 THEN ? ELSE last_new_item END,
-                 last_error = COALESCE(?, last_error)
+                 last_warning = ?, failing_since = NULL
                WHERE name = ?""",
             [result.etag, result.last_modified, iso(now), iso(now), iso(now),
-             iso(next_poll_after), new_items, new_items, iso(now), error, result.source],
+             iso(next_poll_after), new_items, new_items, iso(now), warning, result.source],
         )
     else:
         db.execute(
             """UPDATE sources SET last_polled = ?, last_error = ?, last_error_at = ?,
                  consecutive_failures = consecutive_failures + 1, health = 'failing',
-                 next_poll_after = ?
+                 next_poll_after = ?, failing_since = COALESCE(failing_since, ?)
                WHERE name = ?""",
-            [iso(now), result.error, iso(now), iso(next_poll_after), result.source],
+            [iso(now), result.error, iso(now), iso(next_poll_after), iso(now), result.source],
         )
 
 

@@ -1,0 +1,32 @@
+"""The export-control classifier: relevance, topic, item, jurisdiction, facts.
+
+Public API:
+    load_classifier(path=None, threshold=0.5) -> Classifier
+    Classifier.classify(title, text, lang=None) -> Classification   (pure, no IO)
+    Classifier.classify_many(items) -> list[Classification]
+    train(labels=None, db_path=None, out=None) -> TrainReport        (needs scikit-learn)
+    extract_facts(title, text) -> dict[str, list[str]]
+    load_corrections(db_path), record_correction(db_path, item_id, relevant, ...)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from monitor.classify.corrections import load_corrections, record_correction
+from monitor.classify.facts import extract_facts
+from monitor.classify.model import DEFAULT_MODEL, Classifier, load_classifier
+
+if TYPE_CHECKING:
+    from monitor.classify.train import TrainReport
+
+
+def train(*args: Any, **kwargs: Any) -> TrainReport:
+    """Rebuild the artifact; imported lazily so inference never needs scikit-learn."""
+    from monitor.classify.train import train as _train
+
+    return _train(*args, **kwargs)
+
+
+__all__ = ["DEFAULT_MODEL", "Classifier", "extract_facts", "load_classifier",
+           "load_corrections", "record_correction", "train"]

@@ -1,0 +1,114 @@
+"""Gather labelled examples for training: seeds, label files, training/*.jsonl, corrections.
+
+IO lives here (and in corrections.py), never in the classifier itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+
+# How much one example counts.  Corrections are an analyst overruling the
+# model, so they must outweigh the bulk data they contradict.
+WEIGHTS = {"seed": 1.0, "seed-cues": 0.5, "labels": 1.0, "training": 1.0, "correction": 4.0}
+PRIORITY = {"seed-cues": 0, "seed": 1, "training": 2, "labels": 3, "correction": 4}
+
+
+@dataclass
+class Example:
+    id: str
+    title: str
+    text: str
+    lang: str | None
+    relevant: bool
+    source: str
+    topic: list[str] = field(default_factory=list)
+    item: list[str] = field(default_factory=list)
+    jurisdiction: list[str] = field(default_factory=list)
+    group: str = ""
+
+    @property
+    def weight(self) -> float:
+        return WEIGHTS[self.source]
+
+
+def _clean(labels: Iterable[str] | None, allowed: tuple[str, ...]) -> list[str]:
+    return sorted({str(x) for x in labels or [] if str(x) in allowed})
+
+
+def from_record(rec: dict, source: str) -> Example:
+    """An eval-format record (id, title, text, lang, relevant, topic, item, jurisdiction)."""
+    relevant = bool(rec["relevant"])
+    ex = Example(
+        id=str(rec["id"]), title=str(rec.get("title") or ""), text=str(rec.get("text") or ""),
+        lang=rec.get("lang"), relevant=relevant, source=source,
+        group=str(rec.get("story") or rec["id"]),
+    )
+    if relevant:  # labels of an irrelevant item are empty by definition
+        ex.topic = _clean(rec.get("topic"), TOPICS)
+        ex.item = _clean(rec.get("item"), ITEMS)
+        ex.jurisdiction = _clean(rec.get("jurisdiction"), JURISDICTIONS)
+    return ex
+
+
+def read_jsonl(path: str | os.PathLike[str], source: str) -> tuple[list[Example], int]:
+    """Examples from one JSONL file, plus how many lines were unusable."""
+    out: list[Example] = []
+    bad = 0
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                out.append(from_record(json.loads(line), source))
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+    return out, bad
+
+
+def seed_examples(seed_dir: Path, texts_dir: Path = SHARED_SEEDS) -> list[Example]:
+    """Each seed record gives a cue example; the article text too when ../shared is present."""
+    out: list[Example] = []
+    for path in sorted(seed_dir.glob("*.yaml")):
+        rec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        labels = rec.get("labels") or {}
+        base = {"relevant": labels.get("relevant", True), "topic": labels.get("topic"),
+                "item": labels.get("item"), "jurisdiction": labels.get("jurisdiction"),
+                "story": f"seed-{rec['id']}"}
+        for lang, cues in sorted((rec.get("cues") or {}).items()):
+            if cues:
+                text = " ".join(cues[1:])
+                if lang == "en":
+                    text = f"{text} {rec.get('summary', '')}"
+                out.append(from_record({**base, "id": f"seed-{rec['id']}-cues-{lang}",
+                                        "title": cues[0], "text": text, "lang": lang},
+                                       "seed-cues"))
+        article = texts_dir / str(rec.get("source_file", ""))
+        if rec.get("source_file") and article.is_file():
+            lines = [ln.strip() for ln in article.read_text(encoding="utf-8").splitlines()]
+            lines = [ln for ln in lines if ln]
+            title = next((ln for ln in lines if len(ln) > 40), "")
+            out.append(from_record({**base, "id": f"seed-{rec['id']}", "title": title,
+                                    "text": "\n".join(lines), "lang": "en"}, "seed"))
+    return out
+
+
+def merge(groups: Iterable[list[Example]]) -> list[Example]:
+    """One example per id; a correction beats a label file beats a seed.  Sorted for determinism."""
+    best: dict[str, Example] = {}
+    for exs in groups:
+        for ex in exs:
+            cur = best.get(ex.id)
+            if cur is None or PRIORITY[ex.source] >= PRIORITY[cur.source]:
+                best[ex.id] = ex
+    return [best[k] for k in sorted(best)]

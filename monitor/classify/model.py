@@ -1,0 +1,189 @@
+"""Inference over the stored weights: numpy only, no scikit-learn at run time.
+
+The artifact is gzipped JSON (weights, vocabulary, thresholds and the cue table
+it was trained with), so it survives library upgrades and loads in milliseconds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import heapq
+import json
+import math
+import os
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from monitor.classify.cues import CueMatcher
+from monitor.classify.explain import explain
+from monitor.classify.facts import extract_facts
+from monitor.classify.features import Analysis, analyse, jurisdiction_pairs
+from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy
+from monitor.errors import ModelError
+from monitor.models import Classification
+
+FORMAT = "monitor-classifier/1"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "artifacts" / "model.json.gz"
+HINT = "run `monitor train` to rebuild it"
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+def _get(keys: list[str], table: dict[str, Any]) -> list[Any]:
+    if not keys:
+        return []
+    got = itemgetter(*keys)(table)
+    return list(got) if len(keys) > 1 else [got]
+
+
+def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"classifier model not found at {p}: {HINT}") from None
+    except OSError as e:
+        raise ModelError(f"cannot read classifier model {p}: {e}; {HINT}") from e
+    try:
+        data = json.loads(gzip.decompress(raw))
+    except (OSError, EOFError, ValueError) as e:
+        raise ModelError(f"classifier model {p} is corrupt ({e}); {HINT}") from e
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelError(f"classifier model {p} is not a {FORMAT} artifact; {HINT}")
+    data["_version"] = hashlib.sha256(raw).hexdigest()[:12]
+    return data
+
+
+@dataclass(frozen=True)
+class _Head:
+    names: list[str]
+    index: dict[str, int]
+    weights: np.ndarray  # (n_features, n_heads)
+    bias: np.ndarray
+
+    @classmethod
+    def from_json(cls, block: dict[str, Any]) -> _Head:
+        names = list(block["vocab"])
+        heads = block["heads"]
+        w = np.zeros((len(names), len(heads)), dtype=np.float64)
+        for j, h in enumerate(heads):
+            idx = np.asarray(h["idx"], dtype=np.int64)
+            if len(idx):
+                w[idx, j] = np.asarray(h["w"], dtype=np.float64)
+        return cls(names, {n: i for i, n in enumerate(names)}, w,
+                   np.asarray([h["b"] for h in heads], dtype=np.float64))
+
+    def logits(self, a: Analysis) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """Score the n-gram counts and cue features of one analysis against every head."""
+        index, counts, cues = self.index, a.counts, a.cues
+        # Batch dict lookups through itemgetter (C speed); most grams are in the vocabulary.
+        keys = list(counts.keys() & index.keys())
+        ckeys = list(cues.keys() & index.keys())
+        idx = _get(keys, index) + _get(ckeys, index)
+        c = np.asarray(_get(keys, counts), dtype=np.float64)
+        x = np.concatenate([(1.0 + np.log(c)) * a.inv_norm,
+                            np.asarray(_get(ckeys, cues), dtype=np.float64)])
+        if not idx:
+            return self.bias.copy(), idx, x
+        return x @ self.weights[idx] + self.bias, idx, x
+
+
+class Classifier:
+    """Relevance + topic/item/jurisdiction from one artifact.  `classify` does no IO."""
+
+    def __init__(self, data: dict[str, Any], threshold: float = 0.5) -> None:
+        try:
+            self.taxonomy = Taxonomy.from_json(data["taxonomy"])
+            self.matcher = CueMatcher(self.taxonomy.groups)
+            self.main = _Head.from_json(data["main"])
+            self.jur = _Head.from_json(data["jurisdiction"])
+            self.head_names: list[str] = [h["name"] for h in data["main"]["heads"]]
+            self.platt = tuple(float(x) for x in data["platt"])
+            self.label_thr: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
+            self.meta: dict[str, Any] = data.get("meta", {})
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ModelError(f"classifier model is incomplete ({e!r}); {HINT}") from e
+        self.threshold = threshold
+        self.version: str = str(data.get("_version", "unknown"))
+        self._col = {n: i for i, n in enumerate(self.head_names)}
+        self._jur_w = {n: float(self.jur.weights[i, 0]) for n, i in self.jur.index.items()
+                       if self.jur.weights[i, 0]}
+        self._jur_b = float(self.jur.bias[0])
+        col = self._col["relevant"]
+        self._rel_w = {n: float(self.main.weights[i, col]) for n, i in self.main.index.items()
+                       if self.main.weights[i, col]}
+        self._rel_b = float(self.main.bias[col])
+
+    # -- scoring ------------------------------------------------------------------
+    def _labels(self, kind: str, ids: tuple[str, ...], logits: np.ndarray) -> tuple[str, ...]:
+        probs = {lab: _sigmoid(float(logits[self._col[f"{kind}:{lab}"]])) for lab in ids}
+        thr = self.label_thr.get(kind, 0.5)
+        chosen = [lab for lab in ids if probs[lab] >= thr]
+        if not chosen:  # a relevant item has at least one topic and one item
+            chosen = [max(ids, key=lambda lab: probs[lab])]
+        return tuple(sorted(chosen, key=lambda lab: -probs[lab]))
+
+    def _relevance(self, a: Analysis) -> tuple[float, list[tuple[str, float]]]:
+        """Relevance logit in plain Python: cheaper than numpy for one sparse row."""
+        w, inv, log = self._rel_w, a.inv_norm, math.log
+        contrib: list[tuple[str, float]] = []
+        for k, c in a.counts.items():
+            wk = w.get(k)
+            if wk is not None:
+                contrib.append((k, wk * (inv if c == 1 else (1.0 + log(c)) * inv)))
+        for k, v in a.cues.items():
+            wk = w.get(k)
+            if wk is not None:
+                contrib.append((k, wk * v))
+        return self._rel_b + sum(c for _, c in contrib), contrib
+
+    def _jurisdictions(self, a: Analysis) -> tuple[str, ...]:
+        # A dozen rows of a dozen features: plain dict arithmetic beats numpy here.
+        w, b = self._jur_w, self._jur_b
+        probs = {code: _sigmoid(b + sum(w.get(k, 0.0) * v for k, v in feats.items()))
+                 for code, feats in jurisdiction_pairs(a).items()}
+        thr = self.label_thr.get("jurisdiction", 0.5)
+        chosen = [c for c in JURISDICTIONS if probs[c] >= thr]
+        if not chosen:
+            chosen = [max(JURISDICTIONS, key=lambda c: probs[c])]
+        return tuple(sorted(chosen, key=lambda c: -probs[c]))
+
+    def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
+        a = analyse(title or "", text or "", lang, self.matcher)
+        raw, contrib = self._relevance(a)
+        score = _sigmoid(self.platt[0] * raw + self.platt[1])
+        if not a.title and not a.text:
+            score = 0.0
+        relevant = score >= self.threshold
+        topic: tuple[str, ...] = ()
+        item: tuple[str, ...] = ()
+        jur: tuple[str, ...] = ()
+        if relevant:  # the label heads only matter for relevant items
+            logits, _, _ = self.main.logits(a)
+            topic = self._labels("topic", TOPICS, logits)
+            item = self._labels("item", ITEMS, logits)
+            jur = self._jurisdictions(a)
+        top = heapq.nlargest(12, contrib, key=lambda p: abs(p[1]))
+        why = explain(a, relevant, score, self.threshold,
+                      top)
+        # Facts serve the alert of a relevant item; skipping them for the (many)
+        # irrelevant ones keeps throughput up.
+        facts = extract_facts(a.title, a.text) if relevant else {}
+        return Classification(relevant=relevant, score=score, topic=topic, item=item,
+                              jurisdiction=jur, why=tuple(why), facts=facts)
+
+    def classify_many(self, items: list[tuple[str, str, str | None]]) -> list[Classification]:
+        return [self.classify(t, x, lg) for t, x, lg in items]
+
+
+def load_classifier(path: str | os.PathLike[str] | None = None,
+                    threshold: float = 0.5) -> Classifier:
+    """Load the artifact (default: the one shipped in the package); ModelError if unusable."""
+    return Classifier(read_artifact(path or DEFAULT_MODEL), threshold=threshold)

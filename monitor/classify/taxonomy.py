@@ -1,0 +1,111 @@
+"""Load `config/taxonomy.yaml`: label IDs, descriptions and cue phrases as data.
+
+The label IDs are fixed by ../shared/docs/taxonomy.md; the loader rejects a file
+that renames or drops one, so a typo cannot silently create a label nobody reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.errors import ConfigError
+
+TOPICS = ("new_restriction", "relaxation", "licensing", "enforcement", "dialogue",
+          "retaliation", "reaction")
+ITEMS = ("rare_earths", "critical_minerals", "semiconductors", "software_tech", "dual_use")
+JURISDICTIONS = ("CN", "US", "EU", "JP", "NL", "KR", "TW", "RU", "UK", "IN", "DE", "OTHER")
+LANGS = ("en", "zh", "ja")
+
+# Repo layout: monitor/classify/taxonomy.py -> <root>/config/taxonomy.yaml
+DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Cue groups keyed `signal:<name>`, `topic:<id>`, `item:<id>`, `jur:<code>`, `gov:<code>`."""
+
+    groups: dict[str, list[str]]
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def labels(self, kind: str) -> tuple[str, ...]:
+        return {"topic": TOPICS, "item": ITEMS, "jurisdiction": JURISDICTIONS}[kind]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"groups": self.groups, "descriptions": self.descriptions}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Taxonomy:
+        return cls(groups={k: list(v) for k, v in data["groups"].items()},
+                   descriptions=dict(data.get("descriptions", {})))
+
+
+def taxonomy_path(path: str | os.PathLike[str] | None = None) -> Path:
+    return Path(path or os.environ.get("MONITOR_TAXONOMY") or DEFAULT_TAXONOMY)
+
+
+def _cues(where: str, block: Any, problems: list[str]) -> list[str]:
+    """Flatten {en: [...], zh: [...], ja: [...]} into one sorted, de-duplicated list."""
+    if block in (None, {}):
+        return []
+    if not isinstance(block, dict):
+        problems.append(f"{where}: expected a mapping of language -> list of phrases")
+        return []
+    out: set[str] = set()
+    for lang, phrases in block.items():
+        if lang not in LANGS:
+            problems.append(f"{where}.{lang}: unknown language (use {', '.join(LANGS)})")
+            continue
+        if not isinstance(phrases, list):
+            problems.append(f"{where}.{lang}: expected a list of phrases")
+            continue
+        for p in phrases:
+            if not str(p).strip():
+                problems.append(f"{where}.{lang}: empty phrase")
+            else:
+                out.add(str(p).strip())
+    return sorted(out)
+
+
+def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
+    """Read and validate the taxonomy file; ConfigError lists every problem."""
+    p = taxonomy_path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError([f"{p}: cannot read taxonomy: {e}"]) from e
+    if not isinstance(data, dict):
+        raise ConfigError([f"{p}: expected a mapping at the top level"])
+    problems: list[str] = []
+    groups: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+    for name, entry in (data.get("signals") or {}).items():
+        groups[f"signal:{name}"] = _cues(f"{p}: signals.{name}.cues", entry.get("cues"), problems)
+        descriptions[f"signal:{name}"] = str(entry.get("description", ""))
+    for kind, fixed, prefix in (("topic", TOPICS, "topic"), ("item", ITEMS, "item"),
+                                ("jurisdiction", JURISDICTIONS, "jur")):
+        section = data.get(kind) or {}
+        for label in section:
+            if label not in fixed:
+                problems.append(
+                    f"{p}: {kind}.{label}: unknown label (fixed IDs: {', '.join(fixed)})")
+        for label in fixed:
+            entry = section.get(label)
+            if not isinstance(entry, dict):
+                problems.append(f"{p}: {kind}.{label}: missing (every fixed label needs an entry)")
+                continue
+            groups[f"{prefix}:{label}"] = _cues(f"{p}: {kind}.{label}.cues", entry.get("cues"),
+                                                problems)
+            descriptions[f"{prefix}:{label}"] = str(entry.get("description", ""))
+            if kind == "jurisdiction":
+                groups[f"gov:{label}"] = _cues(f"{p}: {kind}.{label}.government",
+                                               entry.get("government"), problems)
+    if "signal:export_control" not in groups:
+        problems.append(f"{p}: signals.export_control: missing (the core relevance cues)")
+    if problems:
+        raise ConfigError(problems)
+    return Taxonomy(groups=groups, descriptions=descriptions)

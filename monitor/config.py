@@ -25,7 +25,8 @@ DEFAULT_DB = "data/monitor.db"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.I)
-_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20,
+               "gb": 10**9, "gib": 2**30}
 
 
 def parse_duration(value: object) -> float:
@@ -106,7 +107,8 @@ class SourceConfig(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    _d = field_validator("interval", mode="before")(lambda v: None if v is None else parse_duration(v))
+    _d = field_validator("interval", mode="before")(
+        lambda v: None if v is None else parse_duration(v))
 
     @field_validator("url")
     @classmethod
@@ -133,6 +135,24 @@ class ChannelConfig(_Strict):
     digest_below: float | None = None  # scores under this go to the digest
     broadcast_replies: bool = False
     targets: list[str] = Field(default_factory=list)  # apprise URLs
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hh_mm(cls, v: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", v):
+            raise ValueError("digest_time must be HH:MM (24h), e.g. '08:30'")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown timezone {v!r} (use an IANA name like Europe/Brussels)") from e
+        return v
 
 
 class AlertsConfig(_Strict):
@@ -280,7 +300,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except OSError as e:
         raise ConfigError([f"{p}: cannot read config: {e.strerror or e}"]) from e
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "demo" / "feeds"
 PORT = 18765
 _AGO = re.compile(r"\{\{ago:([0-9]+[smhd])\}\}")
-_TYPES = {".xml": "application/rss+xml; charset=utf-8", ".atom": "application/atom+xml; charset=utf-8"}
+_TYPES = {".xml": "application/rss+xml; charset=utf-8",
+          ".atom": "application/atom+xml; charset=utf-8"}
 
 
 def render(text: str, iso_dates: bool, now: datetime) -> str:

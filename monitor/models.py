@@ -106,6 +106,9 @@ class Alert:
     payload: dict[str, object] | None = None  # ops/digest text, never item text
     created_at: str = ""
     sent_at: str | None = None
+    target: str = "slack"  # "slack" (or the console without a token) or an apprise URL
+    story_id: str | None = None
+    attempt_started_at: str | None = None  # set while a post's outcome is unknown
 
 
 @dataclass(frozen=True)

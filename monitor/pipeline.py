@@ -23,7 +23,13 @@ from monitor.config import Config, SourceConfig
 from monitor.models import FetchResult, Item
 from monitor.sources import fetch_all
 from monitor.store import parse_iso, utcnow
-from monitor.store.items import AlertRequest, find_existing, insert_item, record_sighting, recent_titles
+from monitor.store.items import (
+    AlertRequest,
+    find_existing,
+    insert_item,
+    recent_titles,
+    record_sighting,
+)
 from monitor.store.sources import SourceState, ensure_source, get_state
 
 log = logging.getLogger(__name__)

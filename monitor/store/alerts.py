@@ -11,6 +11,76 @@ from monitor.models import Alert
 from monitor.store.db import dumps, iso
 
 
+def story_parent(db: sqlite_utils.Database, alert: Alert) -> dict[str, object] | None:
+    """The earliest live alert of the same story in the same channel and target."""
+    rows = list(db.query(
+        """SELECT id, status, ts FROM alerts
+           WHERE channel = ? AND target = (SELECT target FROM alerts WHERE id = ?)
+             AND story_id = (SELECT story_id FROM alerts WHERE id = ?) AND kind = 'item'
+             AND id < ? AND status IN ('pending', 'sent') AND thread_ts IS NULL
+           ORDER BY id LIMIT 1""",
+        [alert.channel, alert.id, alert.id, alert.id],
+    ))
+    return rows[0] if rows else None
+
+
+def ops_raised_since(db: sqlite_utils.Database, reason: str, since: datetime) -> bool:
+    row = db.execute("SELECT 1 FROM alerts WHERE kind = 'ops' AND reason = ? AND created_at >= ?",
+                     [reason, iso(since)]).fetchone()
+    return row is not None
+
+
+def move_to_digest(db: sqlite_utils.Database, channel: str, below: float) -> int:
+    """Low-score and keyword-only pending alerts of a digest channel wait for the digest."""
+    with db.conn:
+        cur = db.execute(
+            """UPDATE alerts SET status = 'digest'
+               WHERE status = 'pending' AND kind = 'item' AND channel = ? AND attempts = 0
+                 AND item_id IN (SELECT id FROM items WHERE score < ? OR relevant = 0)""",
+            [channel, below],
+        )
+    return cur.rowcount
+
+
+def digest_waiting(db: sqlite_utils.Database, channel: str) -> list[dict[str, object]]:
+    return list(db.query(
+        """SELECT a.id, a.reason, i.title, i.url, i.source, i.score FROM alerts a
+           JOIN items i ON i.id = a.item_id
+           WHERE a.status = 'digest' AND a.channel = ? AND a.target = 'slack' ORDER BY a.id""",
+        [channel],
+    ))
+
+
+def digest_exists(db: sqlite_utils.Database, channel: str, day: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM alerts WHERE kind = 'digest' AND channel = ? AND reason = ?",
+        [channel, f"digest:{day}"],
+    ).fetchone()
+    return row is not None
+
+
+def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: list[int],
+                  now: datetime) -> int:
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload)"
+            " VALUES (NULL, ?, ?, 'pending', ?, 'digest', ?)",
+            [channel, f"digest:{day}", iso(now), dumps({"day": day, "alert_ids": alert_ids})],
+        )
+    return int(cur.lastrowid or 0)
+
+
+def mark_digested(db: sqlite_utils.Database, alert_ids: list[int], ts: str | None,
+                  now: datetime) -> None:
+    """Rows summarised by a posted digest count as delivered, with the digest's ts."""
+    with db.conn:
+        db.executemany(
+            "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ? WHERE id = ? AND"
+            " status = 'digest'",
+            [(ts, iso(now), i) for i in alert_ids],
+        )
+
+
 def _to_alert(r: dict[str, object]) -> Alert:
     payload = r.get("payload")
     return Alert(
@@ -26,6 +96,9 @@ def _to_alert(r: dict[str, object]) -> Alert:
         payload=json.loads(str(payload)) if payload else None,
         created_at=str(r["created_at"]),
         sent_at=r["sent_at"],  # type: ignore[arg-type]
+        target=str(r.get("target") or "slack"),
+        story_id=r.get("story_id"),  # type: ignore[arg-type]
+        attempt_started_at=r.get("attempt_started_at"),  # type: ignore[arg-type]
     )
 
 
@@ -71,12 +144,13 @@ def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
 
 
 def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
-               next_attempt_at: datetime | None) -> None:
+               next_attempt_at: datetime | None, *, outcome_unknown: bool = False) -> None:
+    """Keep the alert pending; `outcome_unknown` keeps the attempt mark for reconciliation."""
     with db.conn:
         db.execute(
-            "UPDATE alerts SET last_error = ?, next_attempt_at = ?, attempt_started_at = NULL"
-            " WHERE id = ?",
-            [error, iso(next_attempt_at), alert_id],
+            "UPDATE alerts SET last_error = ?, next_attempt_at = ?,"
+            " attempt_started_at = CASE WHEN ? THEN attempt_started_at END WHERE id = ?",
+            [error, iso(next_attempt_at), int(outcome_unknown), alert_id],
         )
 
 

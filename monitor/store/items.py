@@ -37,7 +37,8 @@ def find_existing(db: sqlite_utils.Database, item: Item, now: datetime) -> str |
         return str(row[0])
     if item.guid:
         row = db.execute(
-            "SELECT item_id FROM item_sources WHERE source = ? AND guid = ?", [item.source, item.guid]
+            "SELECT item_id FROM item_sources WHERE source = ? AND guid = ?",
+            [item.source, item.guid],
         ).fetchone()
         if row:
             return str(row[0])

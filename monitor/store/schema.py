@@ -120,7 +120,8 @@ MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings]
 def migrate(db: sqlite_utils.Database) -> int:
     """Apply pending migrations in order; return the schema version."""
     db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        "CREATE TABLE IF NOT EXISTS schema_migrations"
+        " (version INTEGER PRIMARY KEY, applied_at TEXT)"
     )
     row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
     current = row[0] or 0

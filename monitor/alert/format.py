@@ -1,0 +1,201 @@
+"""Block Kit messages with a plain-text fallback, safe against hostile feed text.
+
+Only `&`, `<`, `>` are special in Slack text; escaping them (in that order,
+once) is enough to stop `<!channel>`, `<@U…>` and disguised `<url|label>`
+links.  Limits are enforced here by truncation so Slack never rejects a post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+BUTTON_URL_MAX = 3000
+TEXT_MAX = 3500  # fallback text: well under Slack's 40k, readable in a notification
+SUMMARY_MAX = 600
+MAX_BLOCKS = 50
+FACT_LABELS = {
+    "announcements": "Announcement",
+    "effective_dates": "Effective",
+    "eccns": "ECCN",
+    "items": "Controlled items",
+    "entities": "Listed entities",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut on characters, at a word boundary when one is near, with an ellipsis."""
+    text = " ".join(text.split()) if "\n" not in text else text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.7:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def esc_trunc(text: str, limit: int) -> str:
+    """Escape then fit: escaping lengthens text, and an entity must never be cut in half."""
+    out = escape(truncate(text, limit))
+    while len(out) > limit:
+        text = text[: max(0, len(text) - (len(out) - limit) - 1)]
+        out = escape(truncate(text, limit))
+    return out
+
+
+# Characters that would end or relabel `<url|label>`: percent-encode, never drop.
+_LINK_BREAKERS = {"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", '"': "%22"}
+
+
+def safe_url(url: object) -> str | None:
+    """An http(s) URL that cannot close or relabel a Slack link, or None."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    cleaned = "".join(_LINK_BREAKERS.get(c, c) for c in url if c.isprintable())
+    return cleaned if len(cleaned) <= BUTTON_URL_MAX else None
+
+
+def link(url: object, label: str, limit: int = 300) -> str:
+    """`<url|label>` built from a validated URL, or just the escaped label."""
+    u = safe_url(url)
+    text = esc_trunc(label, limit)
+    # `&` is the one character of a URL that mrkdwn wants escaped inside a link.
+    return f"<{u.replace('&', '&amp;')}|{text}>" if u else text
+
+
+def _labels(row: Mapping[str, Any]) -> str:
+    parts = [", ".join(row.get(k) or []) for k in ("topic", "item", "jurisdiction")]
+    chips = " · ".join(p for p in parts if p)
+    return chips or "no labels"
+
+
+def _facts_lines(facts: Mapping[str, Sequence[str]]) -> list[str]:
+    lines = []
+    for key, label in FACT_LABELS.items():
+        values = [str(v) for v in facts.get(key) or []][:6]
+        if values:
+            lines.append(f"*{label}:* {escape(', '.join(values))}")
+    return lines
+
+
+def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False) -> Message:
+    """An alert for one stored item (an `items` row with decoded JSON lists)."""
+    title = str(row.get("title") or "(no title)")
+    url = row.get("url")
+    source = str(row.get("source") or "?")
+    others = [s for s in row.get("sources") or [] if s != source]
+    published = str(row.get("published") or "date unknown").replace("T", " ").replace("Z", " UTC")
+    lang = row.get("lang") or "?"
+    score = float(row.get("score") or 0.0)
+    labels = _labels(row)
+    why = [str(w) for w in row.get("why") or []][:4]
+    why_text = "; ".join(why)
+    via = "classifier" if reason == "classifier" else f"keyword rule {reason.split(':', 1)[-1]}"
+
+    fallback = "\n".join(filter(None, [
+        f"{'↳ ' if in_thread else ''}{link(url, title, 500)}",
+        escape(f"{source} · {published} · {labels} · score {score:.2f}"),
+        esc_trunc(f"Why: {why_text}", 800) if why_text else "",
+        escape(f"Matched by {via}"),
+    ]))
+
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": truncate(title, HEADER_MAX),
+                                    "emoji": False}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": esc_trunc(f"{source} · {published} · {lang}", 300)},
+            *([{"type": "mrkdwn", "text": esc_trunc("also: " + ", ".join(others), 300)}]
+              if others else []),
+        ]},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*Labels*\n{esc_trunc(labels, FIELD_MAX - 20)}"},
+            {"type": "mrkdwn", "text": f"*Score*\n{score:.2f} ({escape(via)})"},
+        ]},
+    ]
+    summary = str(row.get("summary") or "")
+    if summary:
+        blocks.append({"type": "section",
+                       "text": {"type": "mrkdwn", "text": esc_trunc(summary, SUMMARY_MAX)}})
+    if why_text:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                       "text": "*Why:* " + esc_trunc(why_text, SECTION_MAX - 20)}})
+    facts = _facts_lines(row.get("facts") or {})
+    if facts:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                       "text": truncate("\n".join(facts), SECTION_MAX)}})
+    target = safe_url(url)
+    if target:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open article"},
+             "url": target, "action_id": "open_article"},
+        ]})
+    return Message(text=truncate(fallback, TEXT_MAX), blocks=blocks[:MAX_BLOCKS])
+
+
+def ops_message(text: str) -> Message:
+    body = esc_trunc(text, SECTION_MAX - 40)
+    return Message(
+        text=f":warning: Export-Control Monitor: {truncate(body, TEXT_MAX)}",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn",
+                                             "text": f":warning: *Monitor notice*\n{body}"}}],
+    )
+
+
+def digest_message(channel: str, day: str, rows: Sequence[Mapping[str, Any]]) -> Message:
+    """One summary of the day's low-score and keyword-only matches for a channel."""
+    head = f"Daily digest for {day}: {len(rows)} lower-priority matches"
+    lines = []
+    for r in rows:
+        reason = str(r.get("reason") or "")
+        title = link(r.get("url"), str(r.get("title") or "(no title)"), 200)
+        source = escape(str(r.get("source") or "?"))
+        why = escape(f" ({reason})") if reason.startswith("watch:") else ""
+        lines.append(f"• {title} — {source}, score {float(r.get('score') or 0):.2f}{why}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": truncate(head, HEADER_MAX)}}]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_MAX - 50 and chunk:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "…more in `monitor log --status sent`"}]}]
+    text = truncate(head + "\n" + "\n".join(lines), TEXT_MAX)
+    return Message(text=text, blocks=blocks)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain(text: str) -> str:
+    """Console rendering: mrkdwn links reduced to 'label (url)', entities restored."""
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", r"\2 (\1)", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

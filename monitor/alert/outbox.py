@@ -1,0 +1,224 @@
+"""Deliver pending alerts from the database, exactly once per (item, channel, target).
+
+Order of operations for one alert: record the attempt (commit) → post → record
+what the service confirmed (commit).  A crash in between leaves the attempt
+mark; before posting such an alert again we look for its metadata tag in the
+channel's history, so Slack never shows it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from monitor.alert import digest
+from monitor.alert.format import Message, item_message, ops_message
+from monitor.alert.sinks import Sink, Sinks
+from monitor.alert.slack import AUTH_ERRORS, explain
+from monitor.config import Config
+from monitor.models import Alert, Receipt
+from monitor.store import alerts as outbox
+from monitor.store import parse_iso, utcnow
+from monitor.store.items import item_row
+
+log = logging.getLogger(__name__)
+
+RECONCILE_MARGIN = 120.0  # seconds before the attempt mark to search history from
+MAX_RATE_LIMIT_WAITS = 5  # per alert and run; then it stays pending for the next run
+BACKOFF_BASE = 15.0
+BACKOFF_CAP = 1800.0
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    waiting: int = 0  # thread replies waiting for their parent
+    digested: int = 0
+
+    def __str__(self) -> str:
+        parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.retrying} retrying"]
+        if self.digested:
+            parts.append(f"{self.digested} held for digest")
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting for a thread parent")
+        return ", ".join(parts)
+
+
+class _Stop(Exception):
+    """Stop posting to this channel (or target) for the rest of the run."""
+
+    def __init__(self, everything: bool = False) -> None:
+        self.everything = everything
+
+
+class Delivery:
+    def __init__(self, db: sqlite_utils.Database, config: Config, sinks: Sinks,
+                 clock: Callable[[], datetime], sleep: Callable[[float], None],
+                 budget: float | None) -> None:
+        self.db, self.config, self.sinks = db, config, sinks
+        self.clock, self.sleep = clock, sleep
+        self.deadline = None if budget is None else time.monotonic() + budget
+        self.report = DeliveryReport()
+        self.last_post: dict[tuple[str, str], float] = {}
+
+    def _time_left(self) -> float:
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+
+    # -- the run ----------------------------------------------------------------
+    def run(self) -> DeliveryReport:
+        self.report.digested += digest.prepare(self.db, self.config, self.clock())
+        groups: dict[tuple[str, str], list[Alert]] = {}
+        for alert in outbox.pending(self.db, self.clock()):
+            groups.setdefault((alert.target, alert.channel), []).append(alert)
+        stopped_targets: set[str] = set()
+        for (target, channel), alerts in groups.items():
+            if target in stopped_targets:
+                continue
+            sink = self.sinks.for_target(target)
+            try:
+                for alert in alerts:
+                    if self._time_left() <= 0:
+                        return self.report
+                    self._deliver(sink, alert)
+            except _Stop as stop:
+                if stop.everything:
+                    stopped_targets.add(target)
+                log.info("delivery to %s paused for this run", channel)
+        return self.report
+
+    def _message(self, alert: Alert, in_thread: bool) -> Message | None:
+        if alert.kind == "ops":
+            return ops_message(str((alert.payload or {}).get("text", "")))
+        if alert.kind == "digest":
+            return digest.message(self.db, alert)
+        row = item_row(self.db, alert.item_id or "")
+        return item_message(row, alert.reason, in_thread=in_thread) if row else None
+
+    def _deliver(self, sink: Sink, alert: Alert) -> None:
+        thread_ts = None
+        if alert.kind == "item" and sink.supports_threads and alert.story_id:
+            parent = outbox.story_parent(self.db, alert)
+            if parent is not None:
+                if parent["status"] != "sent" or not parent["ts"]:
+                    self.report.waiting += 1  # never a second top-level message per story
+                    return
+                thread_ts = str(parent["ts"])
+        if alert.attempt_started_at and self._already_posted(sink, alert, thread_ts):
+            return
+        message = self._message(alert, thread_ts is not None)
+        if message is None:
+            outbox.mark_failed(self.db, alert.id, "item no longer in the database")
+            self.report.failed += 1
+            return
+        broadcast = self.config.channel_settings(alert.channel).broadcast_replies
+        for _ in range(MAX_RATE_LIMIT_WAITS + 1):
+            self._pace(alert)
+            outbox.mark_attempt(self.db, alert.id, self.clock())
+            receipt = sink.post(alert.channel, message, alert_id=alert.id, thread_ts=thread_ts,
+                                broadcast=broadcast)
+            if not receipt.ok and (receipt.error or "").startswith("invalid_blocks"):
+                receipt = sink.post(alert.channel, message, alert_id=alert.id,
+                                    thread_ts=thread_ts, broadcast=broadcast, text_only=True)
+            self.last_post[(alert.target, alert.channel)] = time.monotonic()
+            if receipt.retry_after is None:
+                break
+            # 429: Slack did not post it. Wait as told when the run has time, else defer.
+            outbox.mark_retry(self.db, alert.id, "ratelimited", None)
+            if receipt.retry_after > self._time_left():
+                self._defer(alert, "ratelimited", receipt.retry_after, unknown=False)
+            self.sleep(receipt.retry_after)
+        else:
+            self._defer(alert, "ratelimited", 5.0, unknown=False)
+        self._settle(alert, receipt, thread_ts)
+
+    def _already_posted(self, sink: Sink, alert: Alert, thread_ts: str | None) -> bool:
+        find = getattr(sink, "find_posted", None)
+        started = parse_iso(alert.attempt_started_at)
+        if find is None or started is None:
+            return False
+        try:
+            ts = find(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN)
+        except Exception as e:
+            log.warning("could not check %s history for alert %s (%s); posting again",
+                        alert.channel, alert.id, e)
+            return False
+        if ts is None:
+            return False
+        outbox.mark_sent(self.db, alert.id, ts, self.clock(), thread_ts=thread_ts)
+        self.report.sent += 1
+        log.info("alert %s was already in %s (ts %s): recorded, not reposted",
+                 alert.id, alert.channel, ts)
+        return True
+
+    def _pace(self, alert: Alert) -> None:
+        pace = self.config.alerts.pace
+        last = self.last_post.get((alert.target, alert.channel))
+        if pace > 0 and last is not None:
+            wait = pace - (time.monotonic() - last)
+            if wait > 0:
+                self.sleep(wait)
+
+    def _settle(self, alert: Alert, receipt: Receipt, thread_ts: str | None) -> None:
+        now = self.clock()
+        if receipt.ok:
+            outbox.mark_sent(self.db, alert.id, receipt.ts, now, channel_id=receipt.channel_id,
+                             thread_ts=thread_ts)
+            if alert.kind == "digest":
+                outbox.mark_digested(self.db, digest.alert_ids(alert), receipt.ts, now)
+            self.report.sent += 1
+            return
+        error = receipt.error or "unknown error"
+        if receipt.permanent and error in AUTH_ERRORS:
+            # A bad token fails every post alike: keep the alerts for when it is fixed.
+            outbox.mark_retry(self.db, alert.id, explain(error), None)
+            self._ops(alert, error, f"Slack refused the token ({explain(error)}); alerts are "
+                                    "kept pending until it is fixed")
+            self.report.retrying += 1
+            raise _Stop(everything=True)
+        if receipt.permanent:
+            outbox.mark_failed(self.db, alert.id, explain(error))
+            self.report.failed += 1
+            self._ops(alert, error, f"could not post to {alert.channel}: {explain(error)}")
+            return
+        attempts = alert.attempts + 1
+        if attempts >= self.config.alerts.max_attempts:
+            outbox.mark_failed(self.db, alert.id, f"gave up after {attempts} attempts: {error}")
+            self.report.failed += 1
+            self._ops(alert, "gave-up", f"gave up posting to {alert.channel} after {attempts} "
+                                        f"attempts: {error}")
+            return
+        backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
+        self._defer(alert, error, backoff, unknown=True)
+
+    def _defer(self, alert: Alert, error: str, seconds: float, *, unknown: bool) -> None:
+        """Keep the alert pending and stop this channel so later alerts keep their order."""
+        outbox.mark_retry(self.db, alert.id, error, self.clock() + timedelta(seconds=seconds),
+                          outcome_unknown=unknown)
+        self.report.retrying += 1
+        raise _Stop()
+
+    def _ops(self, alert: Alert, error: str, text: str) -> None:
+        if alert.kind == "ops":
+            return  # an ops notice about the ops channel would only loop
+        channel = self.config.alerts.ops_channel or self.config.alerts.channel
+        reason = f"ops:delivery:{alert.target}:{alert.channel}:{error}"
+        now = self.clock()
+        if outbox.ops_raised_since(self.db, reason, now - timedelta(hours=24)):
+            return
+        log.error("%s", text)
+        outbox.enqueue_ops(self.db, channel, text, now, reason=reason)
+
+
+def deliver_pending(db: sqlite_utils.Database, config: Config, sinks: Sinks, *,
+                    now: Callable[[], datetime] | None = None,
+                    sleep: Callable[[float], None] = time.sleep,
+                    budget: float | None = None) -> DeliveryReport:
+    """Post every due pending alert; returns counts. Never raises for a delivery failure."""
+    return Delivery(db, config, sinks, now or utcnow, sleep, budget).run()

@@ -1,0 +1,90 @@
+"""Where alerts go: Slack when a token is set, else the console; plus apprise targets."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from monitor.alert.format import Message, plain
+from monitor.alert.slack import SlackSink
+from monitor.config import Config
+from monitor.models import Receipt
+
+SLACK = "slack"
+
+
+class Sink(Protocol):
+    name: str
+    supports_threads: bool
+
+    def post(self, channel: str, message: Message, *, alert_id: int | None = None,
+             thread_ts: str | None = None, broadcast: bool = False,
+             text_only: bool = False) -> Receipt: ...
+
+
+class ConsoleSink:
+    """No token: print what would have been posted; the log still records it as sent."""
+
+    name = "console"
+    supports_threads = False
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    def post(self, channel: str, message: Message, *, alert_id: int | None = None,
+             thread_ts: str | None = None, broadcast: bool = False,
+             text_only: bool = False) -> Receipt:
+        out = self.stream or sys.stdout
+        thread = " (thread reply)" if thread_ts else ""
+        print(f"── alert → {channel}{thread}\n{plain(message.text)}\n", file=out, flush=True)
+        return Receipt(ok=True)
+
+
+class AppriseSink:
+    """Teams, Discord, e-mail, webhooks …: one apprise URL per sink, no read-back."""
+
+    name = "apprise"
+    supports_threads = False
+
+    def __init__(self, url: str) -> None:
+        import apprise
+
+        self.url = url
+        self.apprise = apprise.Apprise()
+        self.valid = bool(self.apprise.add(url))
+
+    def post(self, channel: str, message: Message, *, alert_id: int | None = None,
+             thread_ts: str | None = None, broadcast: bool = False,
+             text_only: bool = False) -> Receipt:
+        if not self.valid:
+            return Receipt(ok=False, error=f"invalid apprise URL for {channel}", permanent=True)
+        body = plain(message.text)
+        title, _, rest = body.partition("\n")
+        ok = self.apprise.notify(title=title[:250], body=rest or title)
+        return Receipt(ok=bool(ok), error=None if ok else "apprise delivery failed")
+
+
+@dataclass
+class Sinks:
+    slack: Sink
+    extra: dict[str, Sink] = field(default_factory=dict)  # apprise URL -> sink
+
+    def for_target(self, target: str) -> Sink:
+        if target == SLACK:
+            return self.slack
+        if target not in self.extra:
+            self.extra[target] = AppriseSink(target)
+        return self.extra[target]
+
+
+def build_sinks(config: Config, env: Mapping[str, str]) -> Sinks:
+    token = env.get("SLACK_BOT_TOKEN", "").strip()
+    slack: Sink = SlackSink(token, env.get("SLACK_API_URL") or None) if token else ConsoleSink()
+    return Sinks(slack=slack)
+
+
+def targets_for(config: Config, channel: str) -> list[str]:
+    """Every delivery target of a channel: Slack (or console) plus its apprise URLs."""
+    return [SLACK, *config.channel_settings(channel).targets]

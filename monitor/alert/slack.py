@@ -1,0 +1,130 @@
+"""Slack sink over slack-sdk: one post, one honest Receipt.
+
+Automatic retries are off on purpose: chat.postMessage has no idempotency
+key, so every retry goes through the outbox, which checks channel history for
+the alert's metadata before posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from monitor.alert.format import Message
+from monitor.models import Receipt
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENT_TYPE = "export_control_alert"
+
+PERMANENT = {
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
+    "token_revoked", "token_expired", "account_inactive", "missing_scope", "no_permission",
+    "restricted_action", "ekm_access_denied", "team_access_not_granted", "invalid_arguments",
+    "msg_blocks_too_long",
+}
+AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+EXPLAIN = {
+    "not_in_channel": "invite the bot with /invite @monitor in that channel",
+    "channel_not_found": "no such channel, or it is private and the bot was never added — "
+                         "check the name in the config and invite the bot",
+    "is_archived": "the channel is archived — unarchive it or change the config",
+    "invalid_auth": "the token is not valid — check SLACK_BOT_TOKEN",
+    "not_authed": "no token was sent — set SLACK_BOT_TOKEN",
+    "token_revoked": "the token was revoked — reinstall the app and update SLACK_BOT_TOKEN",
+    "account_inactive": "the bot user was deactivated — reinstall the app",
+    "missing_scope": "the app lacks a scope — add chat:write (and channels:history) and reinstall",
+    "ratelimited": "Slack is rate limiting — the monitor waits and retries",
+    "invalid_blocks": "Slack rejected the message layout — it was resent as plain text",
+}
+
+
+def explain(error: str) -> str:
+    return f"{error}: {EXPLAIN[error]}" if error in EXPLAIN else error
+
+
+def _retry_after(resp: Any) -> float | None:
+    headers = getattr(resp, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class SlackSink:
+    name = "slack"
+    supports_threads = True
+
+    def __init__(self, token: str, base_url: str | None = None, timeout: int = 15) -> None:
+        self.client = WebClient(token=token, base_url=base_url or DEFAULT_API_URL,
+                                timeout=timeout, retry_handlers=[])
+
+    def post(self, channel: str, message: Message, *, alert_id: int | None = None,
+             thread_ts: str | None = None, broadcast: bool = False,
+             text_only: bool = False) -> Receipt:
+        kwargs: dict[str, Any] = {"channel": channel, "text": message.text,
+                                  "unfurl_links": False, "unfurl_media": False}
+        if message.blocks and not text_only:
+            kwargs["blocks"] = message.blocks
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+            if broadcast:
+                kwargs["reply_broadcast"] = True
+        if alert_id is not None:
+            kwargs["metadata"] = {"event_type": EVENT_TYPE,
+                                  "event_payload": {"alert_id": str(alert_id)}}
+        try:
+            resp = self.client.chat_postMessage(**kwargs)
+        except SlackApiError as e:
+            return self._failure(e)
+        except (urllib.error.URLError, HTTPException, OSError, TimeoutError) as e:
+            # The request may or may not have reached Slack: the outbox treats the
+            # outcome as unknown and looks in history before trying again.
+            return Receipt(ok=False, error=f"connection error: {e}")
+        return Receipt(ok=True, ts=resp.get("ts"), channel_id=resp.get("channel"))
+
+    def _failure(self, e: SlackApiError) -> Receipt:
+        resp = e.response
+        status = getattr(resp, "status_code", 200)
+        error = str(resp.get("error") if hasattr(resp, "get") else "") or f"HTTP {status}"
+        if status == 429 or error in ("ratelimited", "rate_limited"):
+            return Receipt(ok=False, error="ratelimited", retry_after=_retry_after(resp) or 1.0)
+        if status >= 500:
+            return Receipt(ok=False, error=f"HTTP {status} {error}".strip())
+        return Receipt(ok=False, error=error, permanent=error in PERMANENT)
+
+    def find_posted(self, channel: str, alert_id: int, oldest: float) -> str | None:
+        """ts of a message in `channel` tagged with `alert_id`, or None if none is there."""
+        cursor = None
+        for _ in range(10):  # enough for minutes of history on any sane channel
+            resp = self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True,
+                limit=200, cursor=cursor)
+            for msg in resp.get("messages") or []:
+                meta = msg.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == EVENT_TYPE and str(payload.get("alert_id")) == str(
+                        alert_id):
+                    return str(msg.get("ts"))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
+        return None
+
+    def check(self) -> Receipt:
+        try:
+            self.client.auth_test()
+        except SlackApiError as e:
+            return self._failure(e)
+        except (urllib.error.URLError, OSError) as e:
+            return Receipt(ok=False, error=f"connection error: {e}")
+        return Receipt(ok=True)

@@ -1,0 +1,64 @@
+"""`monitor run` polls on a schedule and stops cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.feeds import FeedServer, rss
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_for(predicate, limit: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+    # A safety net against a hung test, not a performance assertion.
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _items(db: Path) -> int:
+    try:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_polls_then_stops_cleanly(tmp_path: Path, feed_server: FeedServer,
+                                      sig: signal.Signals) -> None:
+    now = datetime.now(UTC)
+    url = feed_server.set("/f.xml", rss([
+        {"title": "Local bakery wins award", "link": "http://127.0.0.1/a", "guid": "a",
+         "published": now - timedelta(hours=1)},
+    ]))
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(
+        f"database: {tmp_path / 'm.db'}\ndefaults: {{interval: 1h}}\n"
+        f"sources:\n  - name: one\n    url: {url}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"}
+    env.update(MONITOR_CONFIG=str(cfg), MONITOR_DB=str(tmp_path / "m.db"))
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: _items(tmp_path / "m.db") == 1), "first poll never stored"
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert len(feed_server.hits("/f.xml")) == 1  # started with one poll, interval is 1h

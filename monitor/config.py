@@ -151,7 +151,8 @@ class ChannelConfig(_Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown timezone {v!r} (use an IANA name like Europe/Brussels)") from e
+            raise ValueError(
+                f"unknown timezone {v!r} (use an IANA name like Europe/Brussels)") from e
         return v
 
 
@@ -163,8 +164,9 @@ class AlertsConfig(_Strict):
     failures_before_ops_alert: int = Field(3, ge=1)
     silence_factor: float = Field(6.0, gt=1.0)
     max_attempts: int = Field(8, ge=1)
+    retry_backoff: float = 15.0  # first wait after a 5xx/outage; doubles per attempt
 
-    _d = field_validator("pace", mode="before")(lambda v: parse_duration(v))
+    _d = field_validator("pace", "retry_backoff", mode="before")(lambda v: parse_duration(v))
 
 
 class WatchRule(_Strict):

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 RECONCILE_MARGIN = 120.0  # seconds before the attempt mark to search history from
 MAX_RATE_LIMIT_WAITS = 5  # per alert and run; then it stays pending for the next run
-BACKOFF_BASE = 15.0
 BACKOFF_CAP = 1800.0
 
 
@@ -74,23 +73,32 @@ class Delivery:
     # -- the run ----------------------------------------------------------------
     def run(self) -> DeliveryReport:
         self.report.digested += digest.prepare(self.db, self.config, self.clock())
-        groups: dict[tuple[str, str], list[Alert]] = {}
-        for alert in outbox.pending(self.db, self.clock()):
-            groups.setdefault((alert.target, alert.channel), []).append(alert)
+        seen: set[int] = set()
+        stopped: set[tuple[str, str]] = set()
         stopped_targets: set[str] = set()
-        for (target, channel), alerts in groups.items():
-            if target in stopped_targets:
-                continue
-            sink = self.sinks.for_target(target)
-            try:
-                for alert in alerts:
-                    if self._time_left() <= 0:
-                        return self.report
-                    self._deliver(sink, alert)
-            except _Stop as stop:
-                if stop.everything:
-                    stopped_targets.add(target)
-                log.info("delivery to %s paused for this run", channel)
+        # A second pass delivers the ops notices that the first pass raised.
+        for _ in range(2):
+            groups: dict[tuple[str, str], list[Alert]] = {}
+            for alert in outbox.pending(self.db, self.clock()):
+                if alert.id not in seen:
+                    groups.setdefault((alert.target, alert.channel), []).append(alert)
+            if not groups:
+                break
+            for (target, channel), alerts in groups.items():
+                if target in stopped_targets or (target, channel) in stopped:
+                    continue
+                sink = self.sinks.for_target(target)
+                try:
+                    for alert in alerts:
+                        if self._time_left() <= 0:
+                            return self.report
+                        seen.add(alert.id)
+                        self._deliver(sink, alert)
+                except _Stop as stop:
+                    stopped.add((target, channel))
+                    if stop.everything:
+                        stopped_targets.add(target)
+                    log.info("delivery to %s paused for this run", channel)
         return self.report
 
     def _message(self, alert: Alert, in_thread: bool) -> Message | None:
@@ -194,7 +202,7 @@ class Delivery:
             self._ops(alert, "gave-up", f"gave up posting to {alert.channel} after {attempts} "
                                         f"attempts: {error}")
             return
-        backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
+        backoff = min(BACKOFF_CAP, self.config.alerts.retry_backoff * 2 ** (attempts - 1))
         self._defer(alert, error, backoff, unknown=True)
 
     def _defer(self, alert: Alert, error: str, seconds: float, *, unknown: bool) -> None:

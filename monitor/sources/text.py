@@ -11,7 +11,10 @@ SUMMARY_MAX = 2000
 TITLE_MAX = 500
 
 _WS = re.compile(r"\s+")
-_TAGLIKE = re.compile(r"<[A-Za-z/!?]")
+# Real markup only: a tag name followed by space, "/" or ">", a comment or a CDATA/doctype.
+# Text such as "<!channel>", "<@U123>" or "<https://x|y>" is not markup and must survive
+# as text so the alert layer can escape it visibly.
+_TAGLIKE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|<!--|<!\[CDATA\[|<!DOCTYPE", re.I)
 _ENTITY = re.compile(r"&(#\d{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

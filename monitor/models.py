@@ -109,6 +109,7 @@ class Alert:
     target: str = "slack"  # "slack" (or the console without a token) or an apprise URL
     story_id: str | None = None
     attempt_started_at: str | None = None  # set while a post's outcome is unknown
+    next_attempt_at: str | None = None  # backoff: not before this time
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.fakes.feeds import feed_server  # noqa: F401  (fixture)
+from tests.fakes.slack import fake_slack  # noqa: F401  (fixture)
 
 # Tests talk only to 127.0.0.1: make sure no proxy variable reroutes them.
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):

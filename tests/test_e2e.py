@@ -1,4 +1,4 @@
-"""End to end: real feed server and fake Slack on 127.0.0.1, `monitor run --once` as users run it."""
+"""End to end: real feed server and fake Slack on 127.0.0.1, `monitor run --once` as run by users."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.fakes.feeds import FeedServer, rss
-from tests.fakes.slack import FakeSlack, fake_slack  # noqa: F401  (fixture)
+from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime.now(UTC)

@@ -53,11 +53,13 @@ def truncate(text: str, limit: int) -> str:
 
 def esc_trunc(text: str, limit: int) -> str:
     """Escape then fit: escaping lengthens text, and an entity must never be cut in half."""
-    out = escape(truncate(text, limit))
-    while len(out) > limit:
-        text = text[: max(0, len(text) - (len(out) - limit) - 1)]
-        out = escape(truncate(text, limit))
-    return out
+    budget = limit
+    while budget > 0:
+        out = escape(truncate(text, budget))
+        if len(out) <= limit:
+            return out
+        budget = min(budget - 1, budget * limit // len(out))
+    return ""
 
 
 # Characters that would end or relabel `<url|label>`: percent-encode, never drop.

@@ -79,7 +79,7 @@ class Delivery:
         # A second pass delivers the ops notices that the first pass raised.
         for _ in range(2):
             groups: dict[tuple[str, str], list[Alert]] = {}
-            for alert in outbox.pending(self.db, self.clock()):
+            for alert in outbox.pending(self.db):
                 if alert.id not in seen:
                     groups.setdefault((alert.target, alert.channel), []).append(alert)
             if not groups:
@@ -92,6 +92,10 @@ class Delivery:
                     for alert in alerts:
                         if self._time_left() <= 0:
                             return self.report
+                        due = parse_iso(alert.next_attempt_at)
+                        if due is not None and due > self.clock():
+                            self.report.retrying += 1
+                            raise _Stop()  # in backoff: later alerts wait behind it
                         seen.add(alert.id)
                         self._deliver(sink, alert)
                 except _Stop as stop:

@@ -99,6 +99,7 @@ def _to_alert(r: dict[str, object]) -> Alert:
         target=str(r.get("target") or "slack"),
         story_id=r.get("story_id"),  # type: ignore[arg-type]
         attempt_started_at=r.get("attempt_started_at"),  # type: ignore[arg-type]
+        next_attempt_at=r.get("next_attempt_at"),  # type: ignore[arg-type]
     )
 
 
@@ -114,14 +115,14 @@ def enqueue_ops(db: sqlite_utils.Database, channel: str, text: str, now: datetim
     return int(cur.lastrowid or 0)
 
 
-def pending(db: sqlite_utils.Database, now: datetime) -> list[Alert]:
-    """Pending alerts due now, oldest first (per-channel order is id order)."""
-    rows = db.query(
-        "SELECT * FROM alerts WHERE status = 'pending'"
-        " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
-        [iso(now)],
-    )
-    return [_to_alert(r) for r in rows]
+def pending(db: sqlite_utils.Database) -> list[Alert]:
+    """Every pending alert, oldest first: per-channel order is id order.
+
+    Alerts not yet due are included so the caller can hold back the later
+    alerts of their channel: a retry must not be overtaken.
+    """
+    return [_to_alert(r) for r in db.query(
+        "SELECT * FROM alerts WHERE status = 'pending' ORDER BY id")]
 
 
 def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,

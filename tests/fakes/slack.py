@@ -28,6 +28,7 @@ class FakeSlack:
     retry_after: int = 0
     server_errors: int = 0  # answer the next N posts with 503
     down: bool = False  # every post answers 503 while True
+    reject_blocks: bool = False  # posts with blocks answer invalid_blocks
     on_accept: Callable[[dict[str, Any]], None] | None = None  # runs after storing, before replying
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: float = 0.0
@@ -100,6 +101,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     fake.rate_limits -= 1
                     self._reply(429, {"ok": False, "error": "ratelimited"},
                                 {"Retry-After": str(fake.retry_after)})
+                    return
+                if fake.reject_blocks and body.get("blocks"):
+                    self._reply(200, {"ok": False, "error": "invalid_blocks"})
                     return
                 if channel in fake.channel_errors:
                     self._reply(200, {"ok": False, "error": fake.channel_errors[channel]})

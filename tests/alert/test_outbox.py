@@ -1,0 +1,135 @@
+"""Exactly-once delivery from the outbox against the loopback fake Slack."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from monitor.alert import deliver_pending
+from monitor.alert.sinks import Sinks
+from monitor.alert.slack import SlackSink
+from tests.alert.conftest import Clock, add_item, config, statuses
+from tests.fakes.slack import FakeSlack
+
+
+def sinks(fake: FakeSlack) -> Sinks:
+    return Sinks(slack=SlackSink("xoxb-test", fake.url))
+
+
+def alert_ids(messages: list[dict[str, object]]) -> list[int]:
+    return [int(m["metadata"]["event_payload"]["alert_id"])  # type: ignore[index]
+            for m in messages]
+
+
+def _drain(db: sqlite_utils.Database, fake: FakeSlack, clock: Clock, cfg: object,
+           outage_until: float | None = None) -> None:
+    for _ in range(300):
+        if outage_until is not None and clock.now.timestamp() >= outage_until:
+            fake.server_errors = 0
+        deliver_pending(db, cfg, sinks(fake), now=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+        if all(s == "sent" for _c, s in statuses(db)):
+            return
+        clock.advance(5)
+
+
+def test_hundred_alerts_through_429_burst_and_outage_arrive_once_in_order(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    for n in range(50):
+        add_item(db, n, ["#export-controls", "#rare-earths"])
+    cfg = config(pace=1)
+    fake_slack.rate_limits, fake_slack.retry_after = 40, 1
+    _drain(db, fake_slack, clock, cfg)
+    assert fake_slack.rate_limits == 0
+    # The same again, with a 30-second outage while the stream is flowing.
+    for n in range(50, 100):
+        add_item(db, n, ["#export-controls", "#rare-earths"], now=clock.now)
+    fake_slack.server_errors = 10**6
+    _drain(db, fake_slack, clock, cfg, outage_until=clock.now.timestamp() + 30)
+    assert all(s == "sent" for _c, s in statuses(db))
+    for channel in ("#export-controls", "#rare-earths"):
+        ids = alert_ids(fake_slack.messages(channel))
+        assert len(ids) == 100 and len(set(ids)) == 100
+        assert ids == sorted(ids)
+
+
+def test_pacing_spaces_posts_per_channel(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    for n in range(5):
+        add_item(db, n, ["#a"])
+    slept: list[float] = []
+    deliver_pending(db, config(pace=1), sinks(fake_slack), now=clock, sleep=slept.append)
+    assert len(fake_slack.messages("#a")) == 5
+    assert len(slept) == 4 and all(0 < s <= 1 for s in slept)
+
+
+def test_permanent_error_one_failed_row_one_ops_alert(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    add_item(db, 1, ["#gone", "#export-controls"])
+    fake_slack.channel_errors["#gone"] = "channel_not_found"
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    rows = list(db.query("SELECT channel, status, last_error, kind FROM alerts ORDER BY id"))
+    assert [(r["channel"], r["status"]) for r in rows] == [
+        ("#gone", "failed"), ("#export-controls", "sent"), ("#ops", "sent")]
+    assert "channel_not_found" in rows[0]["last_error"]
+    (ops,) = fake_slack.messages("#ops")
+    assert "#gone" in ops["text"] and "invite the bot" in ops["text"]
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert len(fake_slack.messages("#ops")) == 1
+
+
+def test_bad_token_keeps_alerts_pending(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    add_item(db, 1, ["#export-controls"])
+    add_item(db, 2, ["#export-controls"])
+    bad = Sinks(slack=SlackSink("xoxp-wrong", fake_slack.url))
+    report = deliver_pending(db, config(), bad, now=clock, sleep=clock.sleep)
+    assert report.sent == 0
+    assert [s for c, s in statuses(db) if c == "#export-controls"] == ["pending", "pending"]
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert len(fake_slack.messages("#export-controls")) == 2
+
+
+def test_story_gets_one_top_level_message_and_replies(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    for n in range(3):
+        add_item(db, n, ["#export-controls"], story="item-0")
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    msgs = fake_slack.messages("#export-controls")
+    top = [m for m in msgs if not m.get("thread_ts")]
+    replies = [m for m in msgs if m.get("thread_ts")]
+    assert len(top) == 1 and len(replies) == 2
+    assert {r["thread_ts"] for r in replies} == {top[0]["ts"]}
+
+
+def test_reply_waits_for_its_parent(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    add_item(db, 0, ["#export-controls"], story="s")
+    add_item(db, 1, ["#export-controls"], story="s")
+    fake_slack.server_errors = 1
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert fake_slack.messages() == []  # the parent failed, the reply did not go top-level
+    clock.advance(60)
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    top = fake_slack.top_level("#export-controls")
+    assert len(top) == 1 and len(fake_slack.messages()) == 2
+
+
+def test_invalid_blocks_falls_back_to_text(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    add_item(db, 1, ["#export-controls"])
+    fake_slack.reject_blocks = True
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    (msg,) = fake_slack.messages()
+    assert "blocks" not in msg and "Export controls story 1" in msg["text"]
+
+
+def test_gives_up_after_max_attempts_with_one_ops_alert(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    add_item(db, 1, ["#flaky"])
+    fake_slack.channel_errors["#flaky"] = "internal_error"  # not permanent, never succeeds
+    cfg = config(max_attempts=3)
+    for _ in range(10):
+        deliver_pending(db, cfg, sinks(fake_slack), now=clock, sleep=clock.sleep)
+        clock.advance(3600)
+    row = next(db.query("SELECT status, attempts, last_error FROM alerts WHERE channel='#flaky'"))
+    assert row["status"] == "failed" and row["attempts"] == 3
+    assert len(fake_slack.messages("#ops")) == 1

@@ -1,4 +1,4 @@
-"""End to end: real feed server and fake Slack on 127.0.0.1, `monitor run --once` as run by users."""
+"""End to end: real feed server and fake Slack on 127.0.0.1, `monitor run --once` as users do."""
 
 from __future__ import annotations
 

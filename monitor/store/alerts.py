@@ -74,7 +74,7 @@ def mark_digested(db: sqlite_utils.Database, alert_ids: list[int], ts: str | Non
                   now: datetime) -> None:
     """Rows summarised by a posted digest count as delivered, with the digest's ts."""
     with db.conn:
-        db.executemany(
+        db.conn.executemany(
             "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ? WHERE id = ? AND"
             " status = 'digest'",
             [(ts, iso(now), i) for i in alert_ids],

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from monitor.alert import deliver_pending
+from monitor.alert import deliver_pending, targets_for
 from monitor.alert.sinks import Sinks
 from monitor.alert.slack import SlackSink
+from monitor.config import ChannelConfig
+from monitor.models import Classification, Item
+from monitor.store.items import AlertRequest, insert_item
 from tests.alert.conftest import Clock, add_item, config, statuses
+from tests.fakes.feeds import FeedServer
 from tests.fakes.slack import FakeSlack
 
 
@@ -133,3 +137,46 @@ def test_gives_up_after_max_attempts_with_one_ops_alert(
     row = next(db.query("SELECT status, attempts, last_error FROM alerts WHERE channel='#flaky'"))
     assert row["status"] == "failed" and row["attempts"] == 3
     assert len(fake_slack.messages("#ops")) == 1
+
+
+def test_daily_digest_collects_low_score_items_into_one_message(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    cfg = config().model_copy(update={"channels": {
+        "#rare-earths": ChannelConfig(digest="daily", digest_time="08:00", timezone="UTC")}})
+    add_item(db, 1, ["#rare-earths"], score=0.95)  # high score: posted at once
+    for n in range(2, 5):
+        add_item(db, n, ["#rare-earths"], score=0.1, relevant=False, reason="watch:re")
+    deliver_pending(db, cfg, sinks(fake_slack), now=clock, sleep=clock.sleep)  # 06:00
+    assert len(fake_slack.messages("#rare-earths")) == 1
+    assert [s for _c, s in statuses(db)] == ["sent", "digest", "digest", "digest"]
+    clock.advance(2.5 * 3600)  # 08:30: the digest is due
+    deliver_pending(db, cfg, sinks(fake_slack), now=clock, sleep=clock.sleep)
+    deliver_pending(db, cfg, sinks(fake_slack), now=clock, sleep=clock.sleep)
+    msgs = fake_slack.messages("#rare-earths")
+    assert len(msgs) == 2
+    digest = msgs[1]["text"]
+    assert "3 lower-priority matches" in digest
+    assert all(f"Export controls story {n}" in digest for n in range(2, 5))
+    rows = list(db.query("SELECT status, ts FROM alerts WHERE kind = 'item' ORDER BY id"))
+    assert all(r["status"] == "sent" for r in rows)
+    assert {r["ts"] for r in rows[1:]} == {msgs[1]["ts"]}
+
+
+def test_apprise_target_gets_the_same_alert_once(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, feed_server: FeedServer,
+        clock: Clock) -> None:
+    hook = feed_server.url("/hook").replace("http://", "json://")
+    cfg = config().model_copy(update={"channels": {
+        "#export-controls": ChannelConfig(targets=[hook])}})
+    item = Item(id="x1", source="wire", title="China adds export controls on graphite",
+                url="https://n.example/g", published=clock.now)
+    verdict = Classification(relevant=True, score=0.9)
+    requests = [AlertRequest("#export-controls", "classifier", t)
+                for t in targets_for(cfg, "#export-controls")]
+    insert_item(db, item, verdict, requests, clock.now)
+    for _ in range(2):
+        deliver_pending(db, cfg, sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert len(fake_slack.messages("#export-controls")) == 1
+    posts = [h for p, h in feed_server.requests if p == "/hook"]
+    assert len(posts) == 1
+    assert [s for _c, s in statuses(db)] == ["sent", "sent"]

@@ -54,6 +54,17 @@ class FeedServer:
 
 def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            # Webhook receiver for apprise targets (json://, form://).
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode("utf-8", "replace")
+            headers = {k.lower(): v for k, v in self.headers.items()} | {"_body": body}
+            state.requests.append((self.path, headers))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
         def do_GET(self) -> None:
             state.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             route = state.routes.get(self.path)

@@ -21,7 +21,7 @@ from monitor.alert import build_sinks, deliver_pending, targets_for
 from monitor.classify import Classifier
 from monitor.config import Config, SourceConfig
 from monitor.models import FetchResult, Item
-from monitor.sources import fetch_all
+from monitor.sources import fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import (
     AlertRequest,
@@ -114,7 +114,10 @@ class Pipeline:
         for src in todo:
             ensure_source(self.db, src.name, src.url, src.kind)
         states = {src.name: get_state(self.db, src.name) for src in todo}
-        results = fetch_all(todo, states, self.config.defaults, transport=self.transport)
+        # html sources with `follow: true` fetch article pages only for entries we lack.
+        enrich = follow_new(lambda it: find_existing(self.db, it, now) is not None)
+        results = fetch_all(todo, states, self.config.defaults, transport=self.transport,
+                            enrich=enrich)
         report = PollReport()
         for src, result in zip(todo, results, strict=True):
             report.outcomes.append(self._absorb(src, states[src.name], result))

@@ -47,7 +47,7 @@ def count(db: sqlite_utils.Database, sql: str) -> int:
 def test_restart_with_changed_guids_and_tracking_params_realerts_nothing(
         tmp_path: Path, feed_server: FeedServer, classifier: object) -> None:
     url = feed_server.set("/a.xml", rss([STORY]))
-    pipe, out, db = pipeline(tmp_path, {"a": url}, classifier)
+    pipe, out, _db = pipeline(tmp_path, {"a": url}, classifier)
     pipe.run_once()
     assert out.getvalue().count("gallium and germanium") == 1
     # The publisher re-issues the entry with a new GUID and a tracking-laden link.

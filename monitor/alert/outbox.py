@@ -78,32 +78,43 @@ class Delivery:
         stopped_targets: set[str] = set()
         # A second pass delivers the ops notices that the first pass raised.
         for _ in range(2):
-            groups: dict[tuple[str, str], list[Alert]] = {}
+            queues: dict[tuple[str, str], list[Alert]] = {}
             for alert in outbox.pending(self.db):
-                if alert.id not in seen:
-                    groups.setdefault((alert.target, alert.channel), []).append(alert)
-            if not groups:
+                key = (alert.target, alert.channel)
+                if alert.id not in seen and key not in stopped:
+                    queues.setdefault(key, []).append(alert)
+            if not queues:
                 break
-            for (target, channel), alerts in groups.items():
-                if target in stopped_targets or (target, channel) in stopped:
-                    continue
-                sink = self.sinks.for_target(target)
+            while queues:
+                # Channels are paced independently: serve whichever may post soonest,
+                # so one channel's pause overlaps another's posts.
+                key = min(queues, key=self._ready_at)
+                target, channel = key
+                alert = queues[key].pop(0)
+                if not queues[key]:
+                    del queues[key]
+                if self._time_left() <= 0:
+                    return self.report
                 try:
-                    for alert in alerts:
-                        if self._time_left() <= 0:
-                            return self.report
-                        due = parse_iso(alert.next_attempt_at)
-                        if due is not None and due > self.clock():
-                            self.report.retrying += 1
-                            raise _Stop()  # in backoff: later alerts wait behind it
-                        seen.add(alert.id)
-                        self._deliver(sink, alert)
+                    if target in stopped_targets:
+                        raise _Stop(everything=True)
+                    due = parse_iso(alert.next_attempt_at)
+                    if due is not None and due > self.clock():
+                        self.report.retrying += 1
+                        raise _Stop()  # in backoff: later alerts wait behind it
+                    seen.add(alert.id)
+                    self._deliver(self.sinks.for_target(target), alert)
                 except _Stop as stop:
-                    stopped.add((target, channel))
+                    stopped.add(key)
+                    queues.pop(key, None)
                     if stop.everything:
                         stopped_targets.add(target)
                     log.info("delivery to %s paused for this run", channel)
         return self.report
+
+    def _ready_at(self, key: tuple[str, str]) -> float:
+        last = self.last_post.get(key)
+        return float("-inf") if last is None else last + self.config.alerts.pace
 
     def _message(self, alert: Alert, in_thread: bool) -> Message | None:
         if alert.kind == "ops":

@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.alert import deliver_pending  # noqa: E402
-from monitor.alert.sinks import Sinks  # noqa: E402
-from monitor.alert.slack import SlackSink  # noqa: E402
-from monitor.config import Config  # noqa: E402
-from monitor.models import Classification, Item  # noqa: E402
-from monitor.store import open_db, utcnow  # noqa: E402
-from monitor.store.items import AlertRequest, insert_item  # noqa: E402
-from tests.fakes.slack import start_fake_slack  # noqa: E402
+from monitor.alert import deliver_pending
+from monitor.alert.sinks import Sinks
+from monitor.alert.slack import SlackSink
+from monitor.config import Config
+from monitor.models import Classification, Item
+from monitor.store import open_db, utcnow
+from monitor.store.items import AlertRequest, insert_item
+from tests.fakes.slack import start_fake_slack
 
 
 def run(n_alerts: int, channels: int, pace: float) -> tuple[float, int]:

@@ -331,11 +331,12 @@ class ConfigWatcher:
         self._mtime = self._stat()
         self.last_error: ConfigError | None = None
 
-    def _stat(self) -> float:
+    def _stat(self) -> tuple[int, int]:
         try:
-            return self.path.stat().st_mtime
+            st = self.path.stat()
         except OSError:
-            return -1.0
+            return (-1, -1)
+        return (st.st_mtime_ns, st.st_size)
 
     def poll(self) -> bool:
         """Reload if the file changed; True when a new config took effect."""

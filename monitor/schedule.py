@@ -80,10 +80,13 @@ class Monitor:
                 job.remove()
         for name, src in wanted.items():
             interval = self.config.interval(src)
+            existing = self.scheduler.get_job(f"source:{name}")
+            # A source new to this run is polled now, not one interval from now.
+            first = existing.next_run_time if existing is not None else utcnow()
             self.scheduler.add_job(
                 self.poll_source, "interval", args=[name], id=f"source:{name}",
                 seconds=interval, jitter=max(1, int(interval * JITTER_SHARE)),
-                replace_existing=True,
+                replace_existing=True, next_run_time=first,
             )
 
     def start(self) -> None:
@@ -91,10 +94,6 @@ class Monitor:
         self.scheduler.add_job(self.deliver, "interval", seconds=DELIVERY_EVERY, id="deliver")
         self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
         self.scheduler.start()
-        # Poll everything once at start rather than waiting a full interval.
-        for src in self.config.sources:
-            if src.enabled:
-                self.scheduler.modify_job(f"source:{src.name}", next_run_time=utcnow())
 
     def run_forever(self) -> None:
         def stop(signum: int, _frame: FrameType | None) -> None:

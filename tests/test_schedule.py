@@ -62,3 +62,37 @@ def test_run_polls_then_stops_cleanly(tmp_path: Path, feed_server: FeedServer,
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert len(feed_server.hits("/f.xml")) == 1  # started with one poll, interval is 1h
+
+
+def test_run_hot_reloads_config_and_survives_a_broken_edit(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    now = datetime.now(UTC)
+    first = feed_server.set("/a.xml", rss([{"title": "Bakery news", "guid": "a",
+                                            "link": "http://127.0.0.1/a",
+                                            "published": now - timedelta(hours=1)}]))
+    second = feed_server.set("/b.xml", rss([{"title": "Harbour news", "guid": "b",
+                                             "link": "http://127.0.0.1/b",
+                                             "published": now - timedelta(hours=1)}]))
+    cfg = tmp_path / "monitor.yaml"
+    base = (f"database: {tmp_path / 'm.db'}\ndefaults: {{interval: 1h}}\n"
+            f"sources:\n  - name: one\n    url: {first}\n")
+    cfg.write_text(base, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SLACK_BOT_TOKEN"}
+    env.update(MONITOR_CONFIG=str(cfg), MONITOR_DB=str(tmp_path / "m.db"))
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: _items(tmp_path / "m.db") == 1)
+        cfg.write_text(base + "  - name: two\n    urll: nowhere\n", encoding="utf-8")
+        time.sleep(7)  # one reload tick sees the broken file; the monitor keeps running
+        assert proc.poll() is None
+        cfg.write_text(base + f"  - name: two\n    url: {second}\n", encoding="utf-8")
+        assert _wait_for(lambda: _items(tmp_path / "m.db") == 2), "new source never polled"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "config not reloaded, keeping the last good one" in err
+    assert f"{cfg}:7: sources[1].urll: unknown key (did you mean 'url'?)" in err

@@ -30,11 +30,16 @@ def prepare(db: sqlite_utils.Database, config: Config, now: datetime) -> int:
         held += outbox.move_to_digest(
             db, channel, config.alerts.threshold if below is None else below)
         day = _due_day(now, settings.digest_time, settings.timezone)
-        if day is None or outbox.digest_exists(db, channel, day):
+        if day is None:
             continue
-        waiting = outbox.digest_waiting(db, channel)
-        if waiting:
-            outbox.create_digest(db, channel, day, [int(str(r["id"])) for r in waiting], now)
+        # One digest per day and target: apprise copies of a channel get their own.
+        for target in outbox.digest_targets(db, channel):
+            if outbox.digest_exists(db, channel, day, target):
+                continue  # later matches of the day wait for tomorrow's digest
+            waiting = outbox.digest_waiting(db, channel, target)
+            if waiting:
+                outbox.create_digest(db, channel, day, [int(str(r["id"])) for r in waiting],
+                                     now, target)
     return held
 
 
@@ -44,5 +49,6 @@ def alert_ids(alert: Alert) -> list[int]:
 
 def message(db: sqlite_utils.Database, alert: Alert) -> Message:
     ids = set(alert_ids(alert))
-    rows = [r for r in outbox.digest_waiting(db, alert.channel) if int(str(r["id"])) in ids]
+    rows = [r for r in outbox.digest_waiting(db, alert.channel, alert.target)
+            if int(str(r["id"])) in ids]
     return digest_message(alert.channel, str((alert.payload or {}).get("day", "")), rows)

@@ -19,6 +19,8 @@ FIELD_MAX = 2000
 BUTTON_URL_MAX = 3000
 TEXT_MAX = 3500  # fallback text: well under Slack's 40k, readable in a notification
 SUMMARY_MAX = 600
+FACT_MAX = 500  # per fact line; five lines stay well inside one 3000-char section
+# By construction the blocks total under ≈9.5k characters, inside Slack's ≈12k budget.
 MAX_BLOCKS = 50
 FACT_LABELS = {
     "announcements": "Announcement",
@@ -100,7 +102,7 @@ def _facts_lines(facts: Mapping[str, Sequence[str]]) -> list[str]:
     for key, label in FACT_LABELS.items():
         values = [str(v) for v in facts.get(key) or []][:6]
         if values:
-            lines.append(f"*{label}:* {escape(', '.join(values))}")
+            lines.append(f"*{label}:* {esc_trunc(', '.join(values), FACT_MAX)}")
     return lines
 
 
@@ -148,7 +150,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
     facts = _facts_lines(row.get("facts") or {})
     if facts:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                       "text": truncate("\n".join(facts), SECTION_MAX)}})
+                       "text": "\n".join(facts)}})
     target = safe_url(url)
     if target:
         blocks.append({"type": "actions", "elements": [
@@ -194,7 +196,28 @@ def digest_message(channel: str, day: str, rows: Sequence[Mapping[str, Any]]) ->
     return Message(text=text, blocks=blocks)
 
 
-_TAG = re.compile(r"<[^>]*>")
+SHORT_TEXT = 1000  # fallback text after Slack answered msg_too_long
+
+
+def shorten(message: Message, limit: int = SHORT_TEXT) -> Message:
+    """The same message with its fallback text cut to `limit`, never inside a link or entity.
+
+    Whole lines are kept while they fit; a first line longer than `limit` is cut
+    before any unclosed `<…>` and any half entity, so the cut cannot produce markup.
+    """
+    kept: list[str] = []
+    for line in message.text.split("\n"):
+        if sum(len(x) + 1 for x in kept) + len(line) > limit - 2:
+            break
+        kept.append(line)
+    if kept:
+        text = "\n".join(kept) + ("\n…" if len(kept) < message.text.count("\n") + 1 else "")
+    else:
+        cut = message.text[: limit - 1]
+        if cut.rfind("<") > cut.rfind(">"):
+            cut = cut[: cut.rfind("<")]
+        text = re.sub(r"&[a-z]*$", "", cut).rstrip() + "…"
+    return Message(text=text, blocks=message.blocks)
 
 
 def plain(text: str) -> str:

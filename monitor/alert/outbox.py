@@ -4,6 +4,22 @@ Order of operations for one alert: record the attempt (commit) → post → reco
 what the service confirmed (commit).  A crash in between leaves the attempt
 mark; before posting such an alert again we look for its metadata tag in the
 channel's history, so Slack never shows it twice.
+
+Decisions (see also the tests):
+* Order per (target, channel) is id order: an alert in backoff holds back the
+  later ones of its channel and no other channel.  A thread reply whose parent
+  is not posted yet waits; it never becomes a second top-level message.
+* 429 → wait Retry-After (within the budget), not counted as an attempt.
+  5xx / connection errors / internal_error → backoff `retry_backoff·2^n`, outcome
+  unknown (history check first), `failed` after `max_attempts`.
+* Permanent channel errors → `failed` + one ops notice per 24 h; a bad token
+  (invalid_auth & co) leaves everything pending and stops Slack for the run.
+* invalid_blocks / msg_blocks_too_long → resent once as text; msg_too_long →
+  resent once shortened.
+* slack-sdk retries are off (`retry_handlers=[]`): every retry passes through
+  here, where the history check guards against a double post.
+* Console and apprise sinks cannot be read back: after an unknown outcome they
+  post again (at-least-once for that rare case).
 """
 
 from __future__ import annotations
@@ -13,13 +29,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.client import HTTPException
+from typing import NoReturn
 
 import sqlite_utils
+from slack_sdk.errors import SlackApiError
 
 from monitor.alert import digest
-from monitor.alert.format import Message, item_message, ops_message
-from monitor.alert.sinks import Sink, Sinks
-from monitor.alert.slack import AUTH_ERRORS, explain
+from monitor.alert.format import Message, item_message, ops_message, shorten
+from monitor.alert.sinks import SLACK, Sink, Sinks
+from monitor.alert.slack import AUTH_ERRORS, PAYLOAD_ERRORS, TRANSIENT, explain
 from monitor.config import Config
 from monitor.models import Alert, Receipt
 from monitor.store import alerts as outbox
@@ -143,17 +162,14 @@ class Delivery:
         broadcast = self.config.channel_settings(alert.channel).broadcast_replies
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
             self._pace(alert)
-            outbox.mark_attempt(self.db, alert.id, self.clock())
-            receipt = sink.post(alert.channel, message, alert_id=alert.id, thread_ts=thread_ts,
-                                broadcast=broadcast)
-            if not receipt.ok and (receipt.error or "").startswith("invalid_blocks"):
-                receipt = sink.post(alert.channel, message, alert_id=alert.id,
-                                    thread_ts=thread_ts, broadcast=broadcast, text_only=True)
+            outbox.mark_attempt(self.db, alert.id, self.clock())  # committed before the post
+            receipt = self._post(sink, alert, message, thread_ts, broadcast)
             self.last_post[(alert.target, alert.channel)] = time.monotonic()
             if receipt.retry_after is None:
                 break
             # 429: Slack did not post it. Wait as told when the run has time, else defer.
-            outbox.mark_retry(self.db, alert.id, "ratelimited", None)
+            # The wait is global, not per channel: Slack rate-limits the method.
+            outbox.mark_retry(self.db, alert.id, "ratelimited", None, not_posted=True)
             if receipt.retry_after > self._time_left():
                 self._defer(alert, "ratelimited", receipt.retry_after, unknown=False)
             self.sleep(receipt.retry_after)
@@ -161,24 +177,68 @@ class Delivery:
             self._defer(alert, "ratelimited", 5.0, unknown=False)
         self._settle(alert, receipt, thread_ts)
 
+    def _post(self, sink: Sink, alert: Alert, message: Message, thread_ts: str | None,
+              broadcast: bool) -> Receipt:
+        """One post, plus at most one reduced resend when Slack rejects the payload's shape."""
+        def send(msg: Message, text_only: bool = False) -> Receipt:
+            try:
+                return sink.post(alert.channel, msg, alert_id=alert.id, thread_ts=thread_ts,
+                                 broadcast=broadcast, text_only=text_only)
+            except Exception as e:  # a sink bug must not stop other channels' delivery
+                log.exception("sink %s failed on alert %s", sink.name, alert.id)
+                return Receipt(ok=False, error=f"unexpected error: {e}")
+
+        receipt = send(message)
+        error = receipt.error or ""
+        if receipt.ok or error not in PAYLOAD_ERRORS:
+            return receipt
+        # msg_too_long: shorter text; invalid_blocks & co: the text alone carries the alert.
+        retry = (send(shorten(message)) if error == "msg_too_long"
+                 else send(message, text_only=True))
+        if not retry.ok and (retry.error or "") in PAYLOAD_ERRORS:
+            return Receipt(ok=False, error=retry.error, permanent=True)
+        return retry
+
     def _already_posted(self, sink: Sink, alert: Alert, thread_ts: str | None) -> bool:
+        """Outcome of an interrupted attempt: True if it is in the channel (now recorded).
+
+        Slack unreachable → the alert waits (raises _Stop); a permanent refusal
+        to read history (missing channels:history) → we post again, accepting a
+        possible duplicate over a lost alert.
+        """
         find = getattr(sink, "find_posted", None)
         started = parse_iso(alert.attempt_started_at)
         if find is None or started is None:
-            return False
+            return False  # console / apprise: no read-back, at-least-once
         try:
-            ts = find(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN)
-        except Exception as e:
-            log.warning("could not check %s history for alert %s (%s); posting again",
-                        alert.channel, alert.id, e)
-            return False
+            ts = find(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN,
+                      thread_ts=thread_ts)
+        except SlackApiError as e:
+            error = str(e.response.get("error") or "")
+            if e.response.status_code == 200 and error not in TRANSIENT:
+                log.warning("cannot read %s history for alert %s (%s); posting again",
+                            alert.channel, alert.id, explain(error))
+                return False
+            self._check_failed(alert, f"{error or e.response.status_code}", thread_ts)
+            return True
+        except (OSError, HTTPException) as e:
+            self._check_failed(alert, str(e), thread_ts)
+            return True
         if ts is None:
             return False
-        outbox.mark_sent(self.db, alert.id, ts, self.clock(), thread_ts=thread_ts)
-        self.report.sent += 1
         log.info("alert %s was already in %s (ts %s): recorded, not reposted",
                  alert.id, alert.channel, ts)
+        self._settle(alert, Receipt(ok=True, ts=ts), thread_ts)
         return True
+
+    def _check_failed(self, alert: Alert, error: str, thread_ts: str | None) -> None:
+        """Slack could not say whether the interrupted post landed: wait (or give up).
+
+        Counts as an attempt, so a channel whose history stays unreadable still
+        reaches max_attempts instead of waiting forever.  Raises _Stop unless it gave up.
+        """
+        outbox.count_attempt(self.db, alert.id)
+        self._settle(alert, Receipt(ok=False, error=f"history check failed: {error}"), thread_ts)
 
     def _pace(self, alert: Alert) -> None:
         pace = self.config.alerts.pace
@@ -200,7 +260,7 @@ class Delivery:
         error = receipt.error or "unknown error"
         if receipt.permanent and error in AUTH_ERRORS:
             # A bad token fails every post alike: keep the alerts for when it is fixed.
-            outbox.mark_retry(self.db, alert.id, explain(error), None)
+            outbox.mark_retry(self.db, alert.id, explain(error), None, not_posted=True)
             self._ops(alert, error, f"Slack refused the token ({explain(error)}); alerts are "
                                     "kept pending until it is fixed")
             self.report.retrying += 1
@@ -220,7 +280,7 @@ class Delivery:
         backoff = min(BACKOFF_CAP, self.config.alerts.retry_backoff * 2 ** (attempts - 1))
         self._defer(alert, error, backoff, unknown=True)
 
-    def _defer(self, alert: Alert, error: str, seconds: float, *, unknown: bool) -> None:
+    def _defer(self, alert: Alert, error: str, seconds: float, *, unknown: bool) -> NoReturn:
         """Keep the alert pending and stop this channel so later alerts keep their order."""
         outbox.mark_retry(self.db, alert.id, error, self.clock() + timedelta(seconds=seconds),
                           outcome_unknown=unknown)
@@ -228,9 +288,12 @@ class Delivery:
         raise _Stop()
 
     def _ops(self, alert: Alert, error: str, text: str) -> None:
-        if alert.kind == "ops":
-            return  # an ops notice about the ops channel would only loop
         channel = self.config.alerts.ops_channel or self.config.alerts.channel
+        if alert.kind == "ops" or (alert.target == SLACK and alert.channel == channel
+                                   and error not in AUTH_ERRORS):
+            # A notice about the ops channel, sent to that same channel, could only loop.
+            log.error("%s (not announced: it concerns the ops channel itself)", text)
+            return
         reason = f"ops:delivery:{alert.target}:{alert.channel}:{error}"
         now = self.clock()
         if outbox.ops_raised_since(self.db, reason, now - timedelta(hours=24)):

@@ -80,9 +80,12 @@ class Sinks:
 
 
 def build_sinks(config: Config, env: Mapping[str, str]) -> Sinks:
+    """Slack with a token (else the console), plus one apprise sink per configured URL."""
     token = env.get("SLACK_BOT_TOKEN", "").strip()
     slack: Sink = SlackSink(token, env.get("SLACK_API_URL") or None) if token else ConsoleSink()
-    return Sinks(slack=slack)
+    extra: dict[str, Sink] = {url: AppriseSink(url) for ch in config.channels.values()
+                              for url in ch.targets}
+    return Sinks(slack=slack, extra=extra)
 
 
 def targets_for(config: Config, channel: str) -> list[str]:

@@ -27,8 +27,12 @@ PERMANENT = {
     "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
     "token_revoked", "token_expired", "account_inactive", "missing_scope", "no_permission",
     "restricted_action", "ekm_access_denied", "team_access_not_granted", "invalid_arguments",
-    "msg_blocks_too_long",
 }
+# Slack-side trouble: the post may or may not have happened; retry after a look in history.
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# Slack rejected this payload's layout or size, not the alert: the outbox resends it reduced.
+PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long",
+                  "msg_too_long"}
 AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 EXPLAIN = {
     "not_in_channel": "invite the bot with /invite @monitor in that channel",
@@ -42,6 +46,7 @@ EXPLAIN = {
     "missing_scope": "the app lacks a scope — add chat:write (and channels:history) and reinstall",
     "ratelimited": "Slack is rate limiting — the monitor waits and retries",
     "invalid_blocks": "Slack rejected the message layout — it was resent as plain text",
+    "msg_too_long": "the message text was too long — it was resent shortened",
 }
 
 
@@ -81,7 +86,7 @@ class SlackSink:
                 kwargs["reply_broadcast"] = True
         if alert_id is not None:
             kwargs["metadata"] = {"event_type": EVENT_TYPE,
-                                  "event_payload": {"alert_id": str(alert_id)}}
+                                  "event_payload": {"alert_id": alert_id}}
         try:
             resp = self.client.chat_postMessage(**kwargs)
         except SlackApiError as e:
@@ -100,15 +105,28 @@ class SlackSink:
             return Receipt(ok=False, error="ratelimited", retry_after=_retry_after(resp) or 1.0)
         if status >= 500:
             return Receipt(ok=False, error=f"HTTP {status} {error}".strip())
-        return Receipt(ok=False, error=error, permanent=error in PERMANENT)
+        # Any other API error is Slack's considered answer to this request: repeating
+        # the same request gets the same answer, so only the listed Slack-side ones retry.
+        return Receipt(ok=False, error=error, permanent=error not in TRANSIENT | PAYLOAD_ERRORS)
 
-    def find_posted(self, channel: str, alert_id: int, oldest: float) -> str | None:
-        """ts of a message in `channel` tagged with `alert_id`, or None if none is there."""
+    def find_posted(self, channel: str, alert_id: int, oldest: float,
+                    thread_ts: str | None = None) -> str | None:
+        """ts of a message in `channel` tagged with `alert_id`, or None if none is there.
+
+        A thread reply is not in conversations.history (unless broadcast), so
+        replies are looked up in their thread.  Raises SlackApiError / OSError
+        when Slack cannot be asked: the caller must not guess then.
+        """
         cursor = None
-        for _ in range(10):  # enough for minutes of history on any sane channel
-            resp = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True,
-                limit=200, cursor=cursor)
+        for _ in range(10):  # 2000 messages: minutes of history on any sane channel
+            if thread_ts:
+                resp = self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=f"{oldest:.6f}",
+                    include_all_metadata=True, limit=200, cursor=cursor)
+            else:
+                resp = self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True,
+                    limit=200, cursor=cursor)
             for msg in resp.get("messages") or []:
                 meta = msg.get("metadata") or {}
                 payload = meta.get("event_payload") or {}

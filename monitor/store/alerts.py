@@ -12,12 +12,18 @@ from monitor.store.db import dumps, iso
 
 
 def story_parent(db: sqlite_utils.Database, alert: Alert) -> dict[str, object] | None:
-    """The earliest live alert of the same story in the same channel and target."""
+    """The earliest live alert of the same story in the same channel and target.
+
+    Rows delivered inside a digest carry the digest's ts: threading under them
+    would hang the story off the digest, so they never count as a parent.
+    """
     rows = list(db.query(
-        """SELECT id, status, ts FROM alerts
+        """SELECT id, status, ts FROM alerts AS a
            WHERE channel = ? AND target = (SELECT target FROM alerts WHERE id = ?)
              AND story_id = (SELECT story_id FROM alerts WHERE id = ?) AND kind = 'item'
              AND id < ? AND status IN ('pending', 'sent') AND thread_ts IS NULL
+             AND NOT EXISTS (SELECT 1 FROM alerts AS d WHERE d.kind = 'digest'
+                             AND d.channel = a.channel AND d.target = a.target AND d.ts = a.ts)
            ORDER BY id LIMIT 1""",
         [alert.channel, alert.id, alert.id, alert.id],
     ))
@@ -42,30 +48,41 @@ def move_to_digest(db: sqlite_utils.Database, channel: str, below: float) -> int
     return cur.rowcount
 
 
-def digest_waiting(db: sqlite_utils.Database, channel: str) -> list[dict[str, object]]:
+def digest_targets(db: sqlite_utils.Database, channel: str) -> list[str]:
+    """Targets (Slack, apprise URLs) holding alerts of `channel` for a digest."""
+    return [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT target FROM alerts WHERE status = 'digest' AND channel = ?"
+        " ORDER BY target", [channel]).fetchall()]
+
+
+def digest_waiting(db: sqlite_utils.Database, channel: str,
+                   target: str = "slack") -> list[dict[str, object]]:
     return list(db.query(
         """SELECT a.id, a.reason, i.title, i.url, i.source, i.score FROM alerts a
            JOIN items i ON i.id = a.item_id
-           WHERE a.status = 'digest' AND a.channel = ? AND a.target = 'slack' ORDER BY a.id""",
-        [channel],
+           WHERE a.status = 'digest' AND a.channel = ? AND a.target = ? ORDER BY a.id""",
+        [channel, target],
     ))
 
 
-def digest_exists(db: sqlite_utils.Database, channel: str, day: str) -> bool:
+def digest_exists(db: sqlite_utils.Database, channel: str, day: str,
+                  target: str = "slack") -> bool:
     row = db.execute(
-        "SELECT 1 FROM alerts WHERE kind = 'digest' AND channel = ? AND reason = ?",
-        [channel, f"digest:{day}"],
+        "SELECT 1 FROM alerts WHERE kind = 'digest' AND channel = ? AND reason = ?"
+        " AND target = ?",
+        [channel, f"digest:{day}", target],
     ).fetchone()
     return row is not None
 
 
 def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: list[int],
-                  now: datetime) -> int:
+                  now: datetime, target: str = "slack") -> int:
     with db.conn:
         cur = db.execute(
-            "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload)"
-            " VALUES (NULL, ?, ?, 'pending', ?, 'digest', ?)",
-            [channel, f"digest:{day}", iso(now), dumps({"day": day, "alert_ids": alert_ids})],
+            "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload,"
+            " target) VALUES (NULL, ?, ?, 'pending', ?, 'digest', ?, ?)",
+            [channel, f"digest:{day}", iso(now), dumps({"day": day, "alert_ids": alert_ids}),
+             target],
         )
     return int(cur.lastrowid or 0)
 
@@ -145,13 +162,19 @@ def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
 
 
 def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
-               next_attempt_at: datetime | None, *, outcome_unknown: bool = False) -> None:
-    """Keep the alert pending; `outcome_unknown` keeps the attempt mark for reconciliation."""
+               next_attempt_at: datetime | None, *, outcome_unknown: bool = False,
+               not_posted: bool = False) -> None:
+    """Keep the alert pending; `outcome_unknown` keeps the attempt mark for reconciliation.
+
+    `not_posted` (a 429, a refused token) gives the attempt back: Slack said it
+    did nothing, so it must not bring the alert closer to `max_attempts`.
+    """
     with db.conn:
         db.execute(
             "UPDATE alerts SET last_error = ?, next_attempt_at = ?,"
-            " attempt_started_at = CASE WHEN ? THEN attempt_started_at END WHERE id = ?",
-            [error, iso(next_attempt_at), int(outcome_unknown), alert_id],
+            " attempt_started_at = CASE WHEN ? THEN attempt_started_at END,"
+            " attempts = CASE WHEN ? THEN MAX(attempts - 1, 0) ELSE attempts END WHERE id = ?",
+            [error, iso(next_attempt_at), int(outcome_unknown), int(not_posted), alert_id],
         )
 
 
@@ -162,6 +185,12 @@ def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> Non
             "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
             [iso(now), alert_id],
         )
+
+
+def count_attempt(db: sqlite_utils.Database, alert_id: int) -> None:
+    """An attempt that never reached the post (the history check failed) still counts."""
+    with db.conn:
+        db.execute("UPDATE alerts SET attempts = attempts + 1 WHERE id = ?", [alert_id])
 
 
 def recent(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from monitor.alert.format import (
     link,
     ops_message,
     safe_url,
+    shorten,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -127,6 +128,7 @@ def test_limits_are_respected_by_truncation() -> None:
         if block["type"] == "section" and "text" in block:
             assert len(block["text"]["text"]) <= SECTION_MAX
     assert len(msg.text) <= 4000
+    assert len(json.dumps(msg.blocks, ensure_ascii=False)) <= 12000
     many = digest_message("#c", "2026-11-20", [
         {"title": huge[:300], "url": "https://x.example/1", "source": "w", "score": 0.1}] * 500)
     assert len(many.blocks) <= MAX_BLOCKS
@@ -137,3 +139,13 @@ def test_escaping_never_splits_an_entity_at_the_cut() -> None:
     msg = item_message(row, "classifier")
     summary = msg.blocks[3]["text"]["text"]
     assert summary.rstrip("…").endswith("&amp;")
+
+
+def test_shorten_never_cuts_inside_a_link_or_entity() -> None:
+    msg = item_message(dict(ROW, title="Export & control " * 100, why=["w & x " * 300]),
+                       "classifier")
+    for limit in (50, 120, 700, 1000):
+        text = shorten(msg, limit).text
+        assert len(text) <= limit
+        assert text.count("<") == text.count(">")
+        assert not text.rstrip("…").endswith(("&", "&a", "&am", "&amp"))

@@ -24,11 +24,8 @@ def alert_ids(messages: list[dict[str, object]]) -> list[int]:
             for m in messages]
 
 
-def _drain(db: sqlite_utils.Database, fake: FakeSlack, clock: Clock, cfg: object,
-           outage_until: float | None = None) -> None:
+def _drain(db: sqlite_utils.Database, fake: FakeSlack, clock: Clock, cfg: object) -> None:
     for _ in range(300):
-        if outage_until is not None and clock.now.timestamp() >= outage_until:
-            fake.server_errors = 0
         deliver_pending(db, cfg, sinks(fake), now=clock, sleep=clock.sleep)  # type: ignore[arg-type]
         if all(s == "sent" for _c, s in statuses(db)):
             return
@@ -40,14 +37,18 @@ def test_hundred_alerts_through_429_burst_and_outage_arrive_once_in_order(
     for n in range(50):
         add_item(db, n, ["#export-controls", "#rare-earths"])
     cfg = config(pace=1)
+    fake_slack.clock = lambda: clock.now.timestamp()  # outage and ts run on the test's clock
     fake_slack.rate_limits, fake_slack.retry_after = 40, 1
     _drain(db, fake_slack, clock, cfg)
     assert fake_slack.rate_limits == 0
-    # The same again, with a 30-second outage while the stream is flowing.
+    # The same again, with a 30-second outage and replies lost after Slack accepted.
     for n in range(50, 100):
         add_item(db, n, ["#export-controls", "#rare-earths"], now=clock.now)
-    fake_slack.server_errors = 10**6
-    _drain(db, fake_slack, clock, cfg, outage_until=clock.now.timestamp() + 30)
+    fake_slack.outage(30)
+    fake_slack.drop_after_accept = 3
+    _drain(db, fake_slack, clock, cfg)
+    assert fake_slack.drop_after_accept == 0 and fake_slack.count("conversations.history") >= 3
+    assert fake_slack.count("chat.postMessage") >= 200 + 40 + 2  # 429s and 503s were served
     assert all(s == "sent" for _c, s in statuses(db))
     for channel in ("#export-controls", "#rare-earths"):
         ids = alert_ids(fake_slack.messages(channel))

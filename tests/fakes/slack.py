@@ -1,8 +1,16 @@
 """A loopback fake of the Slack Web API, enough for the monitor's delivery paths.
 
-Speaks what slack-sdk sends (POST, JSON body, Bearer token) and answers like
-Slack: HTTP 200 with {"ok": false, "error": ...} for API errors, 429 with
-Retry-After for rate limits.  Faults are programmed per test.
+Speaks what slack-sdk sends (POST; JSON body for chat.postMessage, form body for
+the read methods; `Authorization: Bearer <token>`) and answers like Slack: HTTP
+200 with {"ok": false, "error": ...} for API errors, 429 with Retry-After for
+rate limits, 503 during an outage.  Faults are programmed per test by setting
+attributes; every accepted message is kept in `posted` (newest last).
+
+Read-back follows Slack's split: `conversations.history` lists top-level
+messages (and broadcast replies) newest first, `conversations.replies` lists a
+thread, and both carry `metadata` only when `include_all_metadata` is set.  A
+reconciler that looks for a thread reply in history alone would miss it, as it
+would against real Slack.
 """
 
 from __future__ import annotations
@@ -14,8 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+
+VALID_TOKEN_PREFIX = "xoxb-"
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() in ("1", "true")
 
 
 @dataclass
@@ -23,39 +38,63 @@ class FakeSlack:
     server: ThreadingHTTPServer | None = None
     posted: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # --- programmable faults (set them from the test) ---
     channel_errors: dict[str, str] = field(default_factory=dict)  # channel -> error code
-    rate_limits: int = 0  # answer the next N posts with 429
-    retry_after: int = 0
-    server_errors: int = 0  # answer the next N posts with 503
+    rate_limits: int = 0  # answer the next N posts with HTTP 429 ...
+    retry_after: int = 0  # ... carrying this Retry-After (whole seconds, as Slack sends)
+    server_errors: int = 0  # answer the next N posts with HTTP 503
     down: bool = False  # every post answers 503 while True
+    outage_until: float | None = None  # every post answers 503 while clock() < this
+    drop_after_accept: int = 0  # next N accepted posts: stored, then connection closed, no reply
     reject_blocks: bool = False  # posts with blocks answer invalid_blocks
+    max_text: int | None = None  # longer `text` answers msg_too_long
+    history_errors: int = 0  # answer the next N history/replies calls with HTTP 503
     on_accept: Callable[[dict[str, Any]], None] | None = None  # runs after storing, before replying
+    clock: Callable[[], float] = time.time  # drives ts values and outage_until
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: float = 0.0
 
     @property
     def url(self) -> str:
+        """Base URL for `WebClient(base_url=...)`, ending in /api/."""
         assert self.server is not None
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/api/"
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every accepted message (oldest first), optionally of one channel."""
         with self.lock:
             return [m for m in self.posted if channel is None or m["channel"] == channel]
 
     def top_level(self, channel: str) -> list[dict[str, Any]]:
         return [m for m in self.messages(channel) if not m.get("thread_ts")]
 
+    def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages(channel) if m.get("thread_ts") == thread_ts]
+
+    def outage(self, seconds: float) -> None:
+        """Answer 503 to every post for `seconds` of `clock` time from now."""
+        self.outage_until = self.clock() + seconds
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for m, _ in self.calls if m == method)
+
     def next_ts(self) -> str:
-        # Real-time based like Slack's, so `oldest=` filters in history behave.
-        self._ts = max(time.time(), self._ts + 0.000001)
+        # Clock-based like Slack's (so `oldest=` filters behave) and strictly increasing.
+        self._ts = max(self.clock(), self._ts + 0.000001)
         return f"{self._ts:.6f}"
+
+    def channel_id(self, channel: str) -> str:
+        return "C" + channel.strip("#").upper().replace("-", "")[:10]
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def _reply(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-                   ) -> None:
+        protocol_version = "HTTP/1.1"
+
+        def _reply(self, status: int, body: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -68,32 +107,33 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             method = self.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ctype = self.headers.get("Content-Type", "")
-            if "json" in ctype:
-                body = json.loads(raw or b"{}")
+            if "json" in self.headers.get("Content-Type", ""):
+                body: dict[str, Any] = json.loads(raw or b"{}")
             else:
-                from urllib.parse import parse_qsl
-
                 body = dict(parse_qsl(raw.decode()))
-            body["_auth"] = self.headers.get("Authorization", "")
+            auth = self.headers.get("Authorization", "")
             with fake.lock:
-                fake.calls.append((method, body))
-            if not body["_auth"].startswith("Bearer xoxb-"):
+                fake.calls.append((method, dict(body, _auth=auth)))
+            token = auth.removeprefix("Bearer ").strip()
+            if not token:
                 self._reply(200, {"ok": False, "error": "not_authed"})
-                return
-            if method == "auth.test":
-                self._reply(200, {"ok": True, "user_id": "UBOT", "team": "T"})
+            elif not token.startswith(VALID_TOKEN_PREFIX):
+                self._reply(200, {"ok": False, "error": "invalid_auth"})
+            elif method == "auth.test":
+                self._reply(200, {"ok": True, "url": "https://fake.slack/", "team": "Fake",
+                                  "user": "monitor", "team_id": "T0", "user_id": "UBOT"})
             elif method == "chat.postMessage":
                 self._post(body)
-            elif method == "conversations.history":
-                self._history(body)
+            elif method in ("conversations.history", "conversations.replies"):
+                self._read(method, body)
             else:
                 self._reply(200, {"ok": False, "error": "unknown_method"})
 
         def _post(self, body: dict[str, Any]) -> None:
-            channel = str(body.get("channel"))
+            channel = str(body.get("channel") or "")
             with fake.lock:
-                if fake.down or fake.server_errors > 0:
+                if fake.down or fake.server_errors > 0 or (
+                        fake.outage_until is not None and fake.clock() < fake.outage_until):
                     fake.server_errors = max(0, fake.server_errors - 1)
                     self._reply(503, {"ok": False, "error": "service_unavailable"})
                     return
@@ -102,31 +142,80 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     self._reply(429, {"ok": False, "error": "ratelimited"},
                                 {"Retry-After": str(fake.retry_after)})
                     return
-                if fake.reject_blocks and body.get("blocks"):
-                    self._reply(200, {"ok": False, "error": "invalid_blocks"})
+                error = self._post_error(channel, body)
+                if error:
+                    self._reply(200, {"ok": False, "error": error})
+                    return
+                ts = fake.next_ts()
+                message = dict(body) | {"ts": ts}
+                fake.posted.append(message)
+                drop = fake.drop_after_accept > 0
+                fake.drop_after_accept = max(0, fake.drop_after_accept - 1)
+            if fake.on_accept is not None:
+                fake.on_accept(message)
+            if drop:
+                # Slack has the message; the client never learns it.
+                self.close_connection = True
+                return
+            self._reply(200, {"ok": True, "channel": fake.channel_id(channel), "ts": ts,
+                              "message": {"text": body.get("text"), "ts": ts}})
+
+        @staticmethod
+        def _post_error(channel: str, body: dict[str, Any]) -> str | None:
+            if not channel:
+                return "channel_not_found"
+            if channel in fake.channel_errors:
+                return fake.channel_errors[channel]
+            if not body.get("text") and not body.get("blocks"):
+                return "no_text"
+            if fake.reject_blocks and body.get("blocks"):
+                return "invalid_blocks"
+            if fake.max_text is not None and len(str(body.get("text") or "")) > fake.max_text:
+                return "msg_too_long"
+            return None
+
+        def _read(self, method: str, body: dict[str, Any]) -> None:
+            channel = str(body.get("channel") or "")
+            with fake.lock:
+                if fake.history_errors > 0:
+                    fake.history_errors -= 1
+                    self._reply(503, {"ok": False, "error": "service_unavailable"})
                     return
                 if channel in fake.channel_errors:
                     self._reply(200, {"ok": False, "error": fake.channel_errors[channel]})
                     return
-                ts = fake.next_ts()
-                message = {k: v for k, v in body.items() if k != "_auth"} | {"ts": ts}
-                fake.posted.append(message)
-            if fake.on_accept is not None:
-                fake.on_accept(message)
-            self._reply(200, {"ok": True, "channel": "C" + channel.strip("#").upper()[:8],
-                              "ts": ts, "message": {"text": body.get("text"), "ts": ts}})
-
-        def _history(self, body: dict[str, Any]) -> None:
-            channel = str(body.get("channel"))
+                mine = [m for m in fake.posted if m["channel"] == channel]
             oldest = float(body.get("oldest") or 0)
-            with fake.lock:
-                msgs = [
-                    {"ts": m["ts"], "text": m.get("text"), "metadata": m.get("metadata"),
-                     **({"thread_ts": m["thread_ts"]} if m.get("thread_ts") else {})}
-                    for m in reversed(fake.posted)
-                    if m["channel"] == channel and float(m["ts"]) >= oldest
-                ]
-            self._reply(200, {"ok": True, "messages": msgs, "has_more": False})
+            latest = float(body.get("latest") or "inf")
+            if method == "conversations.history":
+                # Newest first; thread replies only when broadcast to the channel.
+                chosen = [m for m in reversed(mine) if oldest <= float(m["ts"]) <= latest
+                          and (not m.get("thread_ts") or _truthy(m.get("reply_broadcast")))]
+            else:
+                parent = str(body.get("ts") or "")
+                chosen = [m for m in mine if m["ts"] == parent or m.get("thread_ts") == parent]
+                if not chosen:
+                    self._reply(200, {"ok": False, "error": "thread_not_found"})
+                    return
+            start = int(body.get("cursor") or 0)
+            limit = int(body.get("limit") or 100)
+            page = chosen[start:start + limit]
+            more = start + limit < len(chosen)
+            metadata = _truthy(body.get("include_all_metadata"))
+            self._reply(200, {
+                "ok": True, "has_more": more,
+                "messages": [self._shape(m, metadata) for m in page],
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            })
+
+        @staticmethod
+        def _shape(m: dict[str, Any], metadata: bool) -> dict[str, Any]:
+            out = {"type": "message", "user": "UBOT", "ts": m["ts"], "text": m.get("text")}
+            if m.get("thread_ts"):
+                out["thread_ts"] = m["thread_ts"]
+            if metadata and m.get("metadata"):
+                out["metadata"] = m["metadata"]
+            return out
 
         def log_message(self, *args: object) -> None:
             pass
@@ -135,6 +224,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
 
 def start_fake_slack() -> FakeSlack:
+    """Start a fake on 127.0.0.1 (free port) in a daemon thread; stop with stop_fake_slack."""
     fake = FakeSlack()
     fake.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.server.daemon_threads = True
@@ -142,10 +232,14 @@ def start_fake_slack() -> FakeSlack:
     return fake
 
 
+def stop_fake_slack(fake: FakeSlack) -> None:
+    if fake.server is not None:
+        fake.server.shutdown()
+        fake.server.server_close()
+
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     fake = start_fake_slack()
     yield fake
-    assert fake.server is not None
-    fake.server.shutdown()
-    fake.server.server_close()
+    stop_fake_slack(fake)

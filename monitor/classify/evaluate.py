@@ -73,6 +73,9 @@ def score(records: Sequence[dict[str, Any]], preds: Sequence[Classification]) ->
                 per[i][2] += i in gold and i not in got
         tot = [sum(v[k] for v in per.values()) for k in range(3)]
         out[f"{kind}_micro"] = _f1(*tot)[2]
+        for i, v in per.items():
+            out[f"{kind}:{i}:p"], out[f"{kind}:{i}:r"], out[f"{kind}:{i}:f1"] = _f1(*v)
+            out[f"{kind}:{i}:n"] = v[0] + v[2]
         seen = [v for v in per.values() if v[0] + v[1] + v[2]]
         out[f"{kind}_macro"] = sum(_f1(*v)[2] for v in seen) / len(seen) if seen else 0.0
     return out
@@ -130,8 +133,23 @@ def render(res: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
                 p = previous["model"][split].get(key, 0.0)
                 row += f"{p:>9.3f}{m - p:>+9.3f}"
             lines.append(row + mark)
+    lines += _per_label(res)
     lines.append(f"throughput (one core): {res['items_per_second']:.0f} items/s")
     return "\n".join(lines)
+
+
+def _per_label(res: dict[str, Any]) -> list[str]:
+    """One row per label: where the micro averages hide a weak label."""
+    m, b = res["model"]["all"], res["baseline"]["all"]
+    lines = ["", f"{'label':<28}{'gold':>5}{'P':>7}{'R':>7}{'F1':>7}{'base F1':>9}"]
+    for kind, ids in KINDS:
+        for i in ids:
+            key = f"{kind}:{i}"
+            if f"{key}:n" not in m or (not m[f"{key}:n"] and not m[f"{key}:p"]):
+                continue
+            lines.append(f"{key:<28}{int(m[f'{key}:n']):>5}{m[f'{key}:p']:>7.3f}"
+                         f"{m[f'{key}:r']:>7.3f}{m[f'{key}:f1']:>7.3f}{b[f'{key}:f1']:>9.3f}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

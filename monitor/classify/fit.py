@@ -17,6 +17,7 @@ from sklearn.model_selection import GroupKFold
 
 GRID = (0.5, 2.0, 8.0, 32.0)
 FOLDS = 5
+PRECISION_TARGET = 0.95
 
 
 def _lr(C: float) -> LogisticRegression:
@@ -81,6 +82,25 @@ def platt(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """1-D logistic fit of out-of-fold scores: probabilities that mean what they say."""
     model = _fit(sparse.csr_matrix(z.reshape(-1, 1)), y, w, 100.0)
     return float(model.coef_[0][0]), float(model.intercept_[0])
+
+
+def operating_shift(z: np.ndarray, y: np.ndarray, w: np.ndarray, a_b: tuple[float, float],
+                    target: float = PRECISION_TARGET) -> tuple[float, float]:
+    """Shift of the calibrated logit that puts score 0.5 where out-of-fold precision
+    first reaches `target`, and the probability cut-off that shift stands for.
+
+    A false alarm teaches analysts to mute the channel; a miss at a score near
+    the line is rarer and shows up in the log.  So the default threshold 0.5
+    means "precise enough", not "more likely than not".  Never moved past 0.8,
+    where recall would collapse on a small training set.
+    """
+    p = 1.0 / (1.0 + np.exp(-(a_b[0] * z + a_b[1])))
+    for t in np.arange(0.5, 0.801, 0.025):
+        pred = p >= t
+        sel = float(w[pred].sum())
+        if sel and float(w[pred & (y == 1)].sum()) / sel >= target:
+            return float(np.log(t / (1 - t))), round(float(t), 3)
+    return float(np.log(0.8 / 0.2)), 0.8
 
 
 def pick_threshold(oofs: list[np.ndarray | None], Y: np.ndarray, default: float) -> float:

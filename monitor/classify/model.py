@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import json
 import math
 import os
@@ -30,6 +29,7 @@ from monitor.models import Classification
 FORMAT = "monitor-classifier/1"
 DEFAULT_MODEL = Path(__file__).resolve().parent / "artifacts" / "model.json.gz"
 HINT = "run `monitor train` to rebuild it"
+TOP_REASONS = 12
 
 
 def _sigmoid(x: float) -> float:
@@ -131,18 +131,21 @@ class Classifier:
         return tuple(sorted(chosen, key=lambda lab: -probs[lab]))
 
     def _relevance(self, a: Analysis) -> tuple[float, list[tuple[str, float]]]:
-        """Relevance logit in plain Python: cheaper than numpy for one sparse row."""
-        w, inv, log = self._rel_w, a.inv_norm, math.log
-        contrib: list[tuple[str, float]] = []
-        for k, c in a.counts.items():
-            wk = w.get(k)
-            if wk is not None:
-                contrib.append((k, wk * (inv if c == 1 else (1.0 + log(c)) * inv)))
-        for k, v in a.cues.items():
-            wk = w.get(k)
-            if wk is not None:
-                contrib.append((k, wk * v))
-        return self._rel_b + sum(c for _, c in contrib), contrib
+        """Relevance logit and the strongest contributions, for `why`."""
+        w = self._rel_w
+        # Set intersections and itemgetter run in C; sorting keeps ties (and so `why`)
+        # the same from one process to the next despite string-hash randomisation.
+        keys = sorted(a.counts.keys() & w.keys())
+        ckeys = sorted(a.cues.keys() & w.keys())
+        if not keys and not ckeys:
+            return self._rel_b, []
+        x = np.concatenate([
+            (1.0 + np.log(np.asarray(_get(keys, a.counts), dtype=np.float64))) * a.inv_norm,
+            np.asarray(_get(ckeys, a.cues), dtype=np.float64)])
+        contrib = np.asarray(_get(keys + ckeys, w), dtype=np.float64) * x
+        names = keys + ckeys
+        top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_REASONS]
+        return self._rel_b + float(contrib.sum()), [(names[i], float(contrib[i])) for i in top]
 
     def _jurisdictions(self, a: Analysis) -> tuple[str, ...]:
         # A dozen rows of a dozen features: plain dict arithmetic beats numpy here.
@@ -170,9 +173,7 @@ class Classifier:
             topic = self._labels("topic", TOPICS, logits)
             item = self._labels("item", ITEMS, logits)
             jur = self._jurisdictions(a)
-        top = heapq.nlargest(12, contrib, key=lambda p: abs(p[1]))
-        why = explain(a, relevant, score, self.threshold,
-                      top)
+        why = explain(a, relevant, score, self.threshold, contrib)
         # Facts serve the alert of a relevant item; skipping them for the (many)
         # irrelevant ones keeps throughput up.
         facts = extract_facts(a.title, a.text) if relevant else {}

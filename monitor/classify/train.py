@@ -22,7 +22,7 @@ from monitor.classify.corrections import load_corrections
 from monitor.classify.cues import CueMatcher
 from monitor.classify.examples import Example
 from monitor.classify.features import analyse, jurisdiction_pairs, ngram_features
-from monitor.classify.fit import fit_head, oof_logits, pick_threshold, platt
+from monitor.classify.fit import fit_head, oof_logits, operating_shift, pick_threshold, platt
 from monitor.classify.model import DEFAULT_MODEL, FORMAT
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy, load_taxonomy
 
@@ -110,6 +110,8 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
     heads.append(_pack("relevant", coef, bias))
     oof = oof_logits(X, y, w, groups, c_rel)
     a_b = platt(oof, y, w) if oof is not None else (1.0, 0.0)
+    shift, cut = operating_shift(oof, y, w, a_b) if oof is not None else (0.0, 0.5)
+    a_b = (a_b[0], a_b[1] - shift)
 
     rel = np.flatnonzero(y == 1)
     Xr, wr, gr = X[rel], w[rel], groups[rel]
@@ -152,7 +154,8 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
         "thresholds": {k: round(v, 3) for k, v in thresholds.items()},
         "meta": {"examples": len(examples), "relevant": int(y.sum()),
                  "counts": dict(sorted(Counter(e.source for e in examples).items())),
-                 "C_relevant": c_rel, "features": len(vocab_list)},
+                 "C_relevant": c_rel, "features": len(vocab_list),
+                 "operating_point": cut},
     }
 
 

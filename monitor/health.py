@@ -27,7 +27,6 @@ from monitor.store.sources import (
     all_rows,
     get_state,
     item_times,
-    items_since,
     record_poll,
     set_ops_alerted,
 )
@@ -160,6 +159,20 @@ def _health(row: dict[str, object]) -> str:
     return str(row.get("health") or "new")
 
 
+def _per_day(db: sqlite_utils.Database, name: str, since: datetime, now: datetime) -> float:
+    """The publisher's rate over the last week, by publication date.
+
+    Counting by when we first saw items would credit a new source's whole
+    backlog to its first hour and report hundreds a day.
+    """
+    times = [t for t in (parse_iso(x) for x in item_times(db, name, limit=10_000))
+             if t is not None and since <= t <= now]
+    if not times:
+        return 0.0
+    days = max((now - min(times)).total_seconds() / 86400, 1.0)
+    return round(len(times) / days, 2)
+
+
 def health_table(db: sqlite_utils.Database, cfg: Config,
                  now: datetime | None = None) -> list[dict[str, object]]:
     """One row per configured source (plus stored ones no longer configured)."""
@@ -173,9 +186,7 @@ def health_table(db: sqlite_utils.Database, cfg: Config,
     for name in names:
         row = rows.get(name, {})
         src = by_name.get(name)
-        first = parse_iso(str(row["first_success"])) if row.get("first_success") else None
-        days = min(7.0, max((now - first).total_seconds() / 86400, 1 / 24)) if first else None
-        per_day = round(items_since(db, name, week) / days, 2) if days else None
+        per_day = _per_day(db, name, week, now) if row.get("first_success") else None
         health = _health(row)
         if src is not None and not src.enabled:
             health = "disabled"

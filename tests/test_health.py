@@ -139,3 +139,20 @@ def test_health_table(db: sqlite_utils.Database) -> None:
     [row] = health.health_table(db, c, now=T0)
     assert row["name"] == "mofcom-news" and row["health"] == "failing"
     assert row["consecutive_failures"] == 1 and row["last_error"] == "HTTP 404 Not Found"
+
+
+def test_items_per_day_follows_publication_not_the_first_poll(db: sqlite_utils.Database) -> None:
+    # A new source's first poll brings its whole backlog at once: 30 items over 10 days.
+    now = T0 + timedelta(days=10)
+    _add_items(db, [T0 + timedelta(hours=8 * i) for i in range(30)])
+    health.after_poll(db, cfg(), SRC, ok(), now, 30)
+    [row] = health.health_table(db, cfg(), now=now + timedelta(minutes=5))
+    # The last week holds 20 of them: three a day, not 30 items an hour.
+    assert row["items_per_day"] == pytest.approx(3.0, abs=0.2)
+
+
+def test_items_per_day_of_a_quiet_young_source(db: sqlite_utils.Database) -> None:
+    _add_items(db, [T0 - timedelta(hours=3), T0 - timedelta(hours=1)])
+    health.after_poll(db, cfg(), SRC, ok(), T0, 2)
+    [row] = health.health_table(db, cfg(), now=T0)
+    assert row["items_per_day"] == 2.0

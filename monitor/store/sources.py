@@ -117,14 +117,6 @@ def item_times(db: sqlite_utils.Database, name: str, limit: int = 60) -> list[st
     ]
 
 
-def items_since(db: sqlite_utils.Database, name: str, since: datetime) -> int:
-    row = db.execute(
-        "SELECT COUNT(*) FROM item_sources WHERE source = ? AND first_seen >= ?",
-        [name, iso(since)],
-    ).fetchone()
-    return int(row[0] or 0)
-
-
 def all_rows(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
     """Every stored source row by name (for the health table)."""
     return {str(r["name"]): r for r in db.query("SELECT * FROM sources ORDER BY name")}

@@ -114,7 +114,24 @@ def _m002_source_warnings(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings]
+def _m003_alert_log_view(db: sqlite_utils.Database) -> None:
+    # Analysts review alerts in SQL tools (Datasette, sqlite3, a spreadsheet export):
+    # one flat row per delivered-or-pending item alert, no joins to remember.
+    db.executescript(
+        """
+        CREATE VIEW IF NOT EXISTS alert_log AS
+        SELECT a.id AS alert_id, a.created_at, a.status, a.channel, a.target, a.reason,
+               a.attempts, a.last_error, a.ts AS slack_ts, a.thread_ts, a.sent_at,
+               i.id AS item_id, i.source, i.title, i.url, i.lang, i.published,
+               i.relevant, i.score, i.topic, i.item, i.jurisdiction, i.why, i.facts,
+               i.story_id, i.model_version
+        FROM alerts a JOIN items i ON i.id = a.item_id
+        WHERE a.kind = 'item';
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -96,8 +96,9 @@ class CueMatcher:
         low = text.lower()
         out = [Hit(k, owners[k], m.start()) for m in self._latin.finditer(low)
                for k in (m.group(1),)]
-        out += [Hit(k, owners[k], m.start()) for m in self._cjk.finditer(low)
-                for k in (m.group(1),)]
+        if not low.isascii():  # English items skip the CJK scan, the slowest of the three
+            out += [Hit(k, owners[k], m.start()) for m in self._cjk.finditer(low)
+                    for k in (m.group(1),)]
         if upper_possible(text):
             out += [Hit(k, owners[k], m.start()) for m in self._upper.finditer(text)
                     for k in (m.group(1),)]

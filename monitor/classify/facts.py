@@ -86,13 +86,18 @@ def _unique(xs: list[str]) -> list[str]:
 
 
 def announcements(text: str) -> list[str]:
+    # Cheap substring checks first: most items carry no announcement at all, and the
+    # case-insensitive patterns are the costliest part of classifying an item.
+    latin = "nnouncement" in text or "NNOUNCEMENT" in text
+    if not latin and "号" not in text:
+        return []
     issuer = "MOFCOM " if _MOFCOM.search(text) else "Announcement "
     out: list[str] = []
-    for m in _ANN_EN.finditer(text):
+    for m in _ANN_EN.finditer(text) if latin else ():
         out += [f"{issuer}{m.group(2)} No. {int(n)}" for n in _NUM.findall(m.group(1))]
-    for m in _ANN_EN_REV.finditer(text):
+    for m in _ANN_EN_REV.finditer(text) if latin else ():
         out.append(f"{issuer}{m.group(1)} No. {int(m.group(2))}")
-    for m in _ANN_CJK.finditer(text):
+    for m in _ANN_CJK.finditer(text) if "号" in text else ():
         near = text[max(0, m.start() - 12):m.end() + 4]
         if "公告" in near or "告示" in near:
             out += [f"{issuer}{m.group(1)} No. {int(n)}" for n in _NUM.findall(m.group(2))]
@@ -161,9 +166,15 @@ def _clean_entity(s: str) -> str:
     return s.strip(" .\"'“”「」《》")
 
 
+_ENT_HINT = ("list", "名单", "清单")
+
+
 def entities(text: str) -> list[str]:
     out: list[str] = []
-    for m in _ENT_EN.finditer(text):
+    low = text.lower()
+    if not any(h in low for h in _ENT_HINT):  # every entity pattern ends in a list's name
+        return out
+    for m in _ENT_EN.finditer(text) if "list" in low else ():
         for part in _SPLIT.split(m.group(1)):
             part = _clean_entity(part)
             if part and len(part) <= 80 and not re.fullmatch(r"\d+\s*\w*", part):

@@ -78,10 +78,9 @@ def analyse(title: str, text: str, lang: str | None, matcher: CueMatcher) -> Ana
     hits = matcher.hits(f"{t}\n{b}")
     a.title_hits = [h for h in hits if h.start < cut]
     a.body_hits = [Hit(h.cue, h.groups, h.start - cut) for h in hits if h.start >= cut]
-    for h in a.title_hits:
-        a.title_groups.update(h.groups)
-    for h in (*a.title_hits, *a.body_hits):
-        a.group_count.update(h.groups)
+    a.title_groups = {g for h in a.title_hits for g in h.groups}
+    # One Counter over a flat generator: Counter.update per hit costs more than matching.
+    a.group_count = Counter(g for h in hits for g in h.groups)
     a.cues = cue_features(a)
     return a
 

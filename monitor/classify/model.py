@@ -80,19 +80,22 @@ class _Head:
         return cls(names, {n: i for i, n in enumerate(names)}, w,
                    np.asarray([h["b"] for h in heads], dtype=np.float64))
 
-    def logits(self, a: Analysis) -> tuple[np.ndarray, list[int], np.ndarray]:
-        """Score the n-gram counts and cue features of one analysis against every head."""
-        index, counts, cues = self.index, a.counts, a.cues
-        # Batch dict lookups through itemgetter (C speed); most grams are in the vocabulary.
-        keys = list(counts.keys() & index.keys())
-        ckeys = list(cues.keys() & index.keys())
-        idx = _get(keys, index) + _get(ckeys, index)
-        c = np.asarray(_get(keys, counts), dtype=np.float64)
-        x = np.concatenate([(1.0 + np.log(c)) * a.inv_norm,
-                            np.asarray(_get(ckeys, cues), dtype=np.float64)])
-        if not idx:
-            return self.bias.copy(), idx, x
-        return x @ self.weights[idx] + self.bias, idx, x
+    def row(self, a: Analysis) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The item's known features: names, their rows in `weights`, and their values.
+
+        The order must not depend on string-hash randomisation, or float sums and
+        ties (and so `why`) would differ between processes: n-grams keep the text's
+        order; cue features are few and come partly from a set, so they are sorted.
+        """
+        index = self.index
+        keys = sorted(a.counts.keys() & index.keys())
+        ckeys = sorted(a.cues.keys() & index.keys())
+        names = keys + ckeys
+        idx = np.asarray(_get(names, index), dtype=np.int64)
+        x = np.concatenate([
+            (1.0 + np.log(np.asarray(_get(keys, a.counts), dtype=np.float64))) * a.inv_norm,
+            np.asarray(_get(ckeys, a.cues), dtype=np.float64)])
+        return names, idx, x
 
 
 class Classifier:
@@ -117,8 +120,7 @@ class Classifier:
                        if self.jur.weights[i, 0]}
         self._jur_b = float(self.jur.bias[0])
         col = self._col["relevant"]
-        self._rel_w = {n: float(self.main.weights[i, col]) for n, i in self.main.index.items()
-                       if self.main.weights[i, col]}
+        self._rel_col = np.ascontiguousarray(self.main.weights[:, col])
         self._rel_b = float(self.main.bias[col])
 
     # -- scoring ------------------------------------------------------------------
@@ -130,22 +132,15 @@ class Classifier:
             chosen = [max(ids, key=lambda lab: probs[lab])]
         return tuple(sorted(chosen, key=lambda lab: -probs[lab]))
 
-    def _relevance(self, a: Analysis) -> tuple[float, list[tuple[str, float]]]:
+    def _relevance(self, names: list[str], idx: np.ndarray,
+                   x: np.ndarray) -> tuple[float, list[tuple[str, float]]]:
         """Relevance logit and the strongest contributions, for `why`."""
-        w = self._rel_w
-        # Set intersections and itemgetter run in C; sorting keeps ties (and so `why`)
-        # the same from one process to the next despite string-hash randomisation.
-        keys = sorted(a.counts.keys() & w.keys())
-        ckeys = sorted(a.cues.keys() & w.keys())
-        if not keys and not ckeys:
+        if not names:
             return self._rel_b, []
-        x = np.concatenate([
-            (1.0 + np.log(np.asarray(_get(keys, a.counts), dtype=np.float64))) * a.inv_norm,
-            np.asarray(_get(ckeys, a.cues), dtype=np.float64)])
-        contrib = np.asarray(_get(keys + ckeys, w), dtype=np.float64) * x
-        names = keys + ckeys
+        contrib = self._rel_col[idx] * x
         top = np.argsort(-np.abs(contrib), kind="stable")[:TOP_REASONS]
-        return self._rel_b + float(contrib.sum()), [(names[i], float(contrib[i])) for i in top]
+        return self._rel_b + float(contrib.sum()), [(names[i], float(contrib[i])) for i in top
+                                                   if contrib[i]]
 
     def _jurisdictions(self, a: Analysis) -> tuple[str, ...]:
         # A dozen rows of a dozen features: plain dict arithmetic beats numpy here.
@@ -160,7 +155,8 @@ class Classifier:
 
     def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
         a = analyse(title or "", text or "", lang, self.matcher)
-        raw, contrib = self._relevance(a)
+        names, idx, x = self.main.row(a)
+        raw, contrib = self._relevance(names, idx, x)
         score = _sigmoid(self.platt[0] * raw + self.platt[1])
         if not a.title and not a.text:
             score = 0.0
@@ -169,7 +165,8 @@ class Classifier:
         item: tuple[str, ...] = ()
         jur: tuple[str, ...] = ()
         if relevant:  # the label heads only matter for relevant items
-            logits, _, _ = self.main.logits(a)
+            logits = (x @ self.main.weights[idx] + self.main.bias if len(idx)
+                      else self.main.bias.copy())
             topic = self._labels("topic", TOPICS, logits)
             item = self._labels("item", ITEMS, logits)
             jur = self._jurisdictions(a)

@@ -47,7 +47,7 @@ def _ngrams(s: str, prefix: str, out: list[str], words_bigrams: bool = True) -> 
     else:
         out += words
     if words_bigrams:
-        out += [f"{a} {b}" for a, b in pairwise(words)]
+        out += map(" ".join, pairwise(words))
     for run in _CJK.findall(s):
         # Character bi- and trigrams: single characters are too ambiguous to help, and
         # dropping them keeps the feature count (and time) down.

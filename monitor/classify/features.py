@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-import numpy as np
-
 from monitor.classify.cues import CueMatcher, Hit
 from monitor.classify.taxonomy import JURISDICTIONS
 from monitor.classify.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_lang, normalise
@@ -70,8 +68,13 @@ def analyse(title: str, text: str, lang: str | None, matcher: CueMatcher) -> Ana
     a.counts = Counter(grams)
     # Sub-linear tf and L2 norm: long seeds and one-line items land on one scale.
     if a.counts:
-        c = np.fromiter(a.counts.values(), dtype=np.float64, count=len(a.counts))
-        a.inv_norm = 1.0 / math.sqrt(float(np.square(1.0 + np.log(c)).sum()))
+        # Most grams occur once and add exactly 1; only repeats need a logarithm.
+        sq = float(len(a.counts))
+        log = math.log
+        for n in a.counts.values():
+            if n > 1:
+                sq += (1.0 + log(n)) ** 2 - 1.0
+        a.inv_norm = 1.0 / math.sqrt(sq)
 
     # One pass over title + body; the offset tells which hits came from the title.
     cut = len(t) + 1

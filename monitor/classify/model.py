@@ -88,7 +88,7 @@ class _Head:
         order; cue features are few and come partly from a set, so they are sorted.
         """
         index = self.index
-        keys = sorted(a.counts.keys() & index.keys())
+        keys = [k for k in a.counts if k in index]
         ckeys = sorted(a.cues.keys() & index.keys())
         names = keys + ckeys
         idx = np.asarray(_get(names, index), dtype=np.int64)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -171,3 +175,23 @@ def test_taxonomy_rejects_unknown_label(tmp_path: Path) -> None:
                    "topic: {made_up: {cues: {en: [x]}}}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="made_up"):
         load_taxonomy(bad)
+
+
+def test_verdicts_do_not_depend_on_the_hash_seed() -> None:
+    # Feature order feeds float sums and tie-breaks in `why`; string hashing is
+    # randomised per process, so two processes must still agree byte for byte.
+    probes = [
+        ("US adds 12 Chinese firms to Entity List", "Commerce cited military end use."),
+        ("商务部公告：对镓、锗相关物项实施出口管制", "自2023年8月1日起正式实施。"),
+        ("経産省、半導体製造装置23品目を輸出管理の対象に", "外為法に基づく省令を改正。"),
+        ("Steel tariffs rise again", "Tariffs on imported steel go up to 50%."),
+    ]
+    lines = "".join(json.dumps({"id": str(i), "title": t, "text": x}, ensure_ascii=False) + "\n"
+                    for i, (t, x) in enumerate(probes))
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-m", "monitor", "classify"], input=lines,
+                             capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+        outs.append(run.stdout)
+    assert outs[0] == outs[1] and outs[0].count("\n") == 4

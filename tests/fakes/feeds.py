@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.fakes.server import LoopbackServer
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Route:
 class FeedServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
+    server: LoopbackServer | None = None
 
     @property
     def base(self) -> str:
@@ -97,7 +99,7 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     state = FeedServer()
-    state.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.server = LoopbackServer(("127.0.0.1", 0), _handler(state))
     state.server.daemon_threads = True
     thread = threading.Thread(target=state.server.serve_forever, daemon=True)
     thread.start()

@@ -20,11 +20,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+
+from tests.fakes.server import LoopbackServer
 
 VALID_TOKEN_PREFIX = "xoxb-"
 
@@ -35,7 +37,7 @@ def _truthy(value: object) -> bool:
 
 @dataclass
 class FakeSlack:
-    server: ThreadingHTTPServer | None = None
+    server: LoopbackServer | None = None
     posted: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # --- programmable faults (set them from the test) ---
@@ -226,7 +228,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 def start_fake_slack() -> FakeSlack:
     """Start a fake on 127.0.0.1 (free port) in a daemon thread; stop with stop_fake_slack."""
     fake = FakeSlack()
-    fake.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.server = LoopbackServer(("127.0.0.1", 0), _handler(fake))
     fake.server.daemon_threads = True
     threading.Thread(target=fake.server.serve_forever, daemon=True).start()
     return fake

@@ -11,10 +11,12 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.server import LoopbackServer
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FIXTURES = SHARED / "fixtures"
@@ -40,7 +42,7 @@ class Route:
 
 @dataclass
 class Server:
-    httpd: ThreadingHTTPServer
+    httpd: LoopbackServer
     stop: threading.Event
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -119,7 +121,7 @@ def _handler(state: Server) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def server() -> Iterator[Server]:
     state = Server(httpd=None, stop=threading.Event())  # type: ignore[arg-type]
-    state.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.httpd = LoopbackServer(("127.0.0.1", 0), _handler(state))
     state.httpd.daemon_threads = True
     thread = threading.Thread(target=state.httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -27,6 +27,7 @@ from monitor.store.sources import (
     all_rows,
     get_state,
     item_times,
+    items_published_between,
     record_poll,
     set_ops_alerted,
 )
@@ -165,12 +166,12 @@ def _per_day(db: sqlite_utils.Database, name: str, since: datetime, now: datetim
     Counting by when we first saw items would credit a new source's whole
     backlog to its first hour and report hundreds a day.
     """
-    times = [t for t in (parse_iso(x) for x in item_times(db, name, limit=10_000))
-             if t is not None and since <= t <= now]
-    if not times:
+    count, earliest = items_published_between(db, name, since, now)
+    first = parse_iso(earliest)
+    if not count or first is None:
         return 0.0
-    days = max((now - min(times)).total_seconds() / 86400, 1.0)
-    return round(len(times) / days, 2)
+    days = max((now - first).total_seconds() / 86400, 1.0)
+    return round(count / days, 2)
 
 
 def health_table(db: sqlite_utils.Database, cfg: Config,

@@ -117,6 +117,22 @@ def item_times(db: sqlite_utils.Database, name: str, limit: int = 60) -> list[st
     ]
 
 
+def items_published_between(db: sqlite_utils.Database, name: str, since: datetime,
+                            until: datetime) -> tuple[int, str | None]:
+    """How many of this source's items appeared in [since, until], and the earliest time.
+
+    Same clock as `item_times`; all stamps share one ISO form, so SQL compares them
+    as text and the count needs no rows in Python.
+    """
+    row = db.execute(
+        "SELECT COUNT(*), MIN(t) FROM (SELECT COALESCE(i.published, s.first_seen) AS t"
+        " FROM item_sources s JOIN items i ON i.id = s.item_id WHERE s.source = ?)"
+        " WHERE t >= ? AND t <= ?",
+        [name, iso(since), iso(until)],
+    ).fetchone()
+    return int(row[0] or 0), row[1]
+
+
 def all_rows(db: sqlite_utils.Database) -> dict[str, dict[str, object]]:
     """Every stored source row by name (for the health table)."""
     return {str(r["name"]): r for r in db.query("SELECT * FROM sources ORDER BY name")}

@@ -1,7 +1,9 @@
-"""A programmable feed server on 127.0.0.1 for end-to-end tests.
+"""A programmable feed server on 127.0.0.1 for end-to-end and source tests.
 
 Each path serves bytes with an ETag and answers If-None-Match with 304, like a
-well-behaved publisher; a path can instead fail (status), hang, or serve junk.
+well-behaved publisher; a path can instead fail (status), hang, trickle, stream
+forever or serve junk.  Waiting handlers wait on an Event the fixture sets at
+teardown, so no test leaves a thread asleep.  POSTs are recorded (webhooks).
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,9 +26,13 @@ from tests.fakes.server import LoopbackServer
 class Route:
     body: bytes = b""
     status: int = 200
-    content_type: str = "application/rss+xml; charset=utf-8"
-    hang: float = 0.0  # seconds to sleep before answering (a hanging server)
+    content_type: str | None = "application/rss+xml; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True
+    # seconds to wait before answering; True: accept, then never answer (until teardown)
+    hang: float | bool = 0.0
+    trickle: float = 0.0  # seconds between single bytes of the body
+    endless: bool = False  # stream chunks forever (size-cap test)
 
 
 @dataclass
@@ -35,6 +40,7 @@ class FeedServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     server: LoopbackServer | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def base(self) -> str:
@@ -56,6 +62,8 @@ class FeedServer:
 
 def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:
             # Webhook receiver for apprise targets (json://, form://).
             length = int(self.headers.get("Content-Length") or 0)
@@ -73,22 +81,46 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             if route is None:
                 self.send_error(404)
                 return
-            if route.hang:
-                time.sleep(route.hang)
+            if route.hang is True:
+                state.stop.wait(60)
+                return
+            if route.hang and state.stop.wait(route.hang):
+                return
             etag = '"' + hashlib.sha1(route.body).hexdigest()[:12] + '"'
             if route.etag and route.status == 200 and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
             self.send_response(route.status)
-            self.send_header("Content-Type", route.content_type)
-            self.send_header("Content-Length", str(len(route.body)))
-            if route.etag:
+            if route.content_type:
+                self.send_header("Content-Type", route.content_type)
+            if route.etag and route.status == 200:
                 self.send_header("ETag", etag)
+            for k, v in route.headers.items():
+                self.send_header(k, v)
+            with contextlib.suppress(OSError):  # the client gave up (size cap, deadline)
+                self._body(route)
+
+        def _body(self, route: Route) -> None:
+            if route.endless:
+                self.send_header("Connection", "close")
+                self.end_headers()
+                chunk = b"<item>" + b"x" * 65530 + b"</item>"
+                while not state.stop.is_set():
+                    self.wfile.write(chunk)
+                return
+            self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
-            with contextlib.suppress(OSError):  # the client gave up (timeout tests)
+            if not route.trickle:
                 self.wfile.write(route.body)
+                return
+            for i in range(len(route.body)):
+                if state.stop.wait(route.trickle):
+                    return
+                self.wfile.write(route.body[i:i + 1])
+                self.wfile.flush()
 
         def log_message(self, *args: object) -> None:
             pass
@@ -100,10 +132,10 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
 def feed_server() -> Iterator[FeedServer]:
     state = FeedServer()
     state.server = LoopbackServer(("127.0.0.1", 0), _handler(state))
-    state.server.daemon_threads = True
-    thread = threading.Thread(target=state.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=state.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
+    state.stop.set()
     state.server.shutdown()
     state.server.server_close()
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from monitor.config import Defaults, HtmlOptions, SourceConfig
 from monitor.models import Item
 from monitor.sources import fetch_all, follow_new
-
-from .conftest import Server
+from tests.fakes.feeds import FeedServer
 
 LISTING = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="gb2312">
 <title>商务部公告</title></head><body><div class="listCon"><ul>
@@ -35,8 +34,8 @@ def listing_source(url: str, follow: bool = False) -> SourceConfig:
     return SourceConfig(name="mofcom-gkzcfb", url=url, kind="html", html=opts)
 
 
-def test_listing_page_items(server: Server) -> None:
-    url = server.route("/article/zwgk/gkzcfb/", LISTING.encode("gb18030"),
+def test_listing_page_items(server: FeedServer) -> None:
+    url = server.set("/article/zwgk/gkzcfb/", LISTING.encode("gb18030"),
                        content_type="text/html")
     [r] = fetch_all([listing_source(url)], {}, Defaults())
     assert r.status == "ok", r.error
@@ -50,8 +49,8 @@ def test_listing_page_items(server: Server) -> None:
     assert c.url is None and c.published is None and c.id.startswith("t:")
 
 
-def test_selector_matching_nothing_is_an_error(server: Server) -> None:
-    url = server.route("/redesigned", "<html><body><p>new layout</p></body></html>",
+def test_selector_matching_nothing_is_an_error(server: FeedServer) -> None:
+    url = server.set("/redesigned", "<html><body><p>new layout</p></body></html>",
                        content_type="text/html")
     [r] = fetch_all([listing_source(url)], {}, Defaults())
     assert r.status == "error"
@@ -59,10 +58,10 @@ def test_selector_matching_nothing_is_an_error(server: Server) -> None:
                        "(site redesigned, or not the listing page?)")
 
 
-def test_follow_fetches_only_new_articles_once(server: Server) -> None:
-    url = server.route("/article/zwgk/gkzcfb/", LISTING.encode("gb18030"),
+def test_follow_fetches_only_new_articles_once(server: FeedServer) -> None:
+    url = server.set("/article/zwgk/gkzcfb/", LISTING.encode("gb18030"),
                        content_type="text/html")
-    server.route("/article/zwgk/gkzcfb/202510/20251003000001.shtml", ARTICLE,
+    server.set("/article/zwgk/gkzcfb/202510/20251003000001.shtml", ARTICLE,
                  content_type="text/html; charset=utf-8")
     known: set[str] = {server.url("/article/zwgk/gkzcfb/202510/20251003000002.shtml")}
 
@@ -79,16 +78,16 @@ def test_follow_fetches_only_new_articles_once(server: Server) -> None:
     assert server.hits("/article/zwgk/gkzcfb/202510/20251003000002.shtml") == []
 
 
-def test_follow_without_hook_warns(server: Server) -> None:
-    url = server.route("/l", LISTING.encode("gb18030"), content_type="text/html")
+def test_follow_without_hook_warns(server: FeedServer) -> None:
+    url = server.set("/l", LISTING.encode("gb18030"), content_type="text/html")
     [r] = fetch_all([listing_source(url, follow=True)], {}, Defaults())
     assert r.status == "ok" and any("follow: true" in w for w in r.warnings)
 
 
-def test_date_format_option(server: Server) -> None:
+def test_date_format_option(server: FeedServer) -> None:
     page = ('<table><tr class="row"><td><a href="/pr/1">BIS adds entities</a></td>'
             "<td>10/09/2025</td></tr></table>")
-    url = server.route("/pr", page, content_type="text/html; charset=utf-8")
+    url = server.set("/pr", page, content_type="text/html; charset=utf-8")
     opts = HtmlOptions(item="tr.row", title="a", link="a", date="td:nth-of-type(2)",
                        date_format="%m/%d/%Y")
     [r] = fetch_all([SourceConfig(name="bis", url=url, kind="html", html=opts)], {}, Defaults())

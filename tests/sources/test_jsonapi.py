@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from monitor.config import Defaults, JsonOptions, SourceConfig
 from monitor.sources import fetch_all
-
-from .conftest import Server
+from tests.fakes.feeds import FeedServer
 
 FR = {
     "count": 2, "total_pages": 1,
@@ -29,8 +28,8 @@ def fr_source(url: str) -> SourceConfig:
     return SourceConfig(name="federal-register-bis", url=url, kind="json", json=MAP, lang="en")
 
 
-def test_federal_register_shape(server: Server) -> None:
-    url = server.route("/api/v1/documents.json", json.dumps(FR),
+def test_federal_register_shape(server: FeedServer) -> None:
+    url = server.set("/api/v1/documents.json", json.dumps(FR),
                        content_type="application/json; charset=utf-8")
     [r] = fetch_all([fr_source(url)], {}, Defaults())
     assert r.status == "ok", r.error
@@ -41,14 +40,14 @@ def test_federal_register_shape(server: Server) -> None:
     assert item.lang == "en"
 
 
-def test_json_errors_are_specific(server: Server) -> None:
+def test_json_errors_are_specific(server: FeedServer) -> None:
     cases = {
         "/html": ("<html><body>maintenance</body></html>", "not JSON: got an HTML page"),
         "/broken": ('{"results": [', "not JSON: "),
         "/shape": ('{"results": {"a": 1}}', "JSON path 'results' is not a list (got dict)"),
         "/deep": ("[" * 100000 + "]" * 100000, "not usable JSON: nested too deeply"),
     }
-    sources = [fr_source(server.route(p, body, content_type="application/json"))
+    sources = [fr_source(server.set(p, body, content_type="application/json"))
                for p, (body, _) in cases.items()]
     results = fetch_all(sources, {}, Defaults())
     for r, (_, expected) in zip(results, cases.values(), strict=True):

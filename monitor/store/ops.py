@@ -65,7 +65,7 @@ def prune(db: sqlite_utils.Database, before: datetime) -> tuple[int, int]:
 
     Their finished alerts and sightings go with them; finished ops and digest
     messages older than `before` too.  Corrected items stay: they are training
-    data.  One transaction; returns (items, alerts) deleted.
+    data.  One transaction (all or nothing); returns (items, alerts) deleted.
     """
     cut = iso(before)
     statuses = ",".join("?" * len(OPEN_STATUSES))
@@ -74,18 +74,26 @@ def prune(db: sqlite_utils.Database, before: datetime) -> tuple[int, int]:
                         AND a.status IN ({statuses}))
         AND NOT EXISTS (SELECT 1 FROM corrections c WHERE c.item_id = i.id)"""
     args = [cut, *OPEN_STATUSES]
-    with db.conn:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM prune_ids")
-        db.execute(f"INSERT INTO prune_ids {doomed}", args)
-        alerts = db.execute("DELETE FROM alerts WHERE item_id IN (SELECT id FROM prune_ids)"
-                            ).rowcount
-        alerts += db.execute(
+    conn = db.conn  # raw sqlite3: sqlite-utils' execute() would commit each DELETE alone
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id TEXT PRIMARY KEY)")
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM prune_ids")
+        conn.execute(f"INSERT INTO prune_ids {doomed}", args)
+        alerts = conn.execute("DELETE FROM alerts WHERE item_id IN (SELECT id FROM prune_ids)"
+                              ).rowcount
+        alerts += conn.execute(
             f"DELETE FROM alerts WHERE item_id IS NULL AND created_at < ?"
             f" AND status NOT IN ({statuses})", args).rowcount
-        db.execute("DELETE FROM item_sources WHERE item_id IN (SELECT id FROM prune_ids)")
-        items = db.execute("DELETE FROM items WHERE id IN (SELECT id FROM prune_ids)").rowcount
-        db.execute("DELETE FROM prune_ids")
+        conn.execute("DELETE FROM item_sources WHERE item_id IN (SELECT id FROM prune_ids)")
+        items = conn.execute("DELETE FROM items WHERE id IN (SELECT id FROM prune_ids)").rowcount
+        conn.execute("DELETE FROM prune_ids")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
     return int(items), int(alerts)
 
 

@@ -370,10 +370,12 @@ def _yaml_problem(p: Path, e: yaml.YAMLError) -> str:
         mark = cmark
     where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
     extra = ""
-    if context and cmark is not None and mark is not cmark:
-        extra = f" ({context} from line {cmark.line + 1})"
-    elif mark is cmark and pmark is not None and pmark.line != cmark.line:
-        extra = f" (noticed on line {pmark.line + 1})"
+    cline: int | None = cmark.line + 1 if cmark is not None else None
+    pline: int | None = pmark.line + 1 if pmark is not None else None
+    if context and cline is not None and mark is not cmark:
+        extra = f" ({context} from line {cline})"
+    elif mark is cmark and pline is not None and pline != cline:
+        extra = f" (noticed on line {pline})"
     return f"{where}: invalid YAML: {context + ': ' if mark is cmark and context else ''}" \
            f"{problem}{extra}"
 
@@ -382,7 +384,7 @@ def _duplicate_names(p: Path, raw: dict[str, Any]) -> list[str]:
     sources = raw.get("sources")
     if not isinstance(sources, list):
         return []
-    first: dict[str, int] = {}
+    first: dict[str, int | None] = {}
     out = []
     for i, src in enumerate(sources):
         if not isinstance(src, dict) or not isinstance(src.get("name"), str):

@@ -60,7 +60,7 @@ def start(listen: str, *, config: Callable[[], Config],
     """Serve /healthz and /metrics on `listen` (host:port) until `.stop()`."""
     from prometheus_client import disable_created_metrics
 
-    disable_created_metrics()  # *_created series only double the scrape size
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series only double the scrape size
     metrics.set_build(version, model)
     metrics.watch_database(config)
     extra = dict(providers or {})

@@ -85,7 +85,8 @@ class OpsServer:
     @property
     def address(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
 
     def start(self) -> OpsServer:
         self._thread.start()

@@ -158,6 +158,7 @@ def classify_cmd(threshold: float | None, model: str | None) -> None:
 @click.option("--jurisdiction", multiple=True, help="Jurisdiction code; repeatable.")
 @click.option("--note", default=None, help="Why (kept with the correction).")
 @click.option("--db", "db", default=None, help="Database (default: $MONITOR_DB or config).")
+@config_option
 def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple[str, ...],
               jurisdiction: tuple[str, ...], note: str | None, db: str | None) -> None:
     """Record an analyst correction for a stored item; the next `monitor train` learns it."""
@@ -181,7 +182,7 @@ def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple
                                 jurisdiction=list(jurisdiction) or None, note=note)
     except MonitorError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(2)  # database unusable: the CLI's "cannot run" code
+        sys.exit(1)  # mostly "no item with that id": the command ran, the answer is no
     click.echo(f"correction {row} recorded for {item_id}; run `monitor train` to learn it")
 
 

@@ -14,16 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.fakes.feeds import FeedServer, rss
 from tests.fakes.slack import FakeSlack
 from tests.ops.conftest import env_for, monitor, start_run, wait_for
+from tests.test_e2e import RELEVANT
 
 NOW = datetime.now(UTC)
-RELEVANT = [
-    {"title": "China imposes export controls on gallium and germanium",
-     "summary": "MOFCOM said exporters must apply for a dual-use licence from August 1.",
-     "link": "https://news.example.org/gallium", "guid": "r1"},
-    {"title": "US adds 30 Chinese firms to Entity List over chip exports",
-     "summary": "The Commerce Department's BIS requires licences for US technology sales.",
-     "link": "https://news.example.org/entity", "guid": "r2"},
-]
 
 
 def write_config(tmp_path: Path, url: str, extra: str = "") -> None:

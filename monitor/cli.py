@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
-import sys
 from typing import Any
 
 import click
 
+from monitor import logs
 from monitor.config import Config, ConfigWatcher, load_config
+from monitor.console import EXIT_UNUSABLE, config_option, fail, human, print_table, version
 from monitor.errors import ConfigError, ModelError, MonitorError, StoreError
-
-EXIT_UNUSABLE = 2
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(EXIT_UNUSABLE)
+    fail(message, EXIT_UNUSABLE)
 
 
 def _classifier(cfg: Config) -> Any:
@@ -44,10 +30,20 @@ def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:
 
 
 @click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging (same as LOG_LEVEL=DEBUG).")
+@click.version_option(version(), "--version", prog_name="monitor",
+                      message="%(prog)s %(version)s")
 def cli(verbose: bool) -> None:
-    """Export-Control Monitor: watch feeds, classify, log, alert."""
-    _setup_logging(verbose)
+    """Export-Control Monitor: watch feeds, classify, log, alert.
+
+    Exit codes: 0 done; 1 the command ran and the answer is no (unhealthy, a post
+    refused, a backup not written); 2 cannot run (bad usage, unusable config,
+    database or model).
+    """
+    try:
+        logs.setup(verbose)
+    except logs.LogSettingError as e:
+        _fail(f"error: {e}")
 
 
 @cli.command()
@@ -75,31 +71,64 @@ def run(once: bool, config_path: str | None) -> None:
                 line += f" — {o.error}"
             if o.warnings:
                 line += f" (warnings: {'; '.join(o.warnings)})"
-            click.echo(line, err=True)
-        click.echo(f"delivery: {delivery}", err=True)
+            human(line)
+        human(f"delivery: {delivery}")
         return
+    from monitor import ops
     from monitor.schedule import Monitor
 
-    click.echo(f"monitoring {len(cfg.sources)} sources; Ctrl-C to stop", err=True)
-    Monitor(watcher, _classifier, _pipeline).run_forever()
+    logs.get_logger("monitor").info("monitor_started", version=version(),
+                                    sources=len(cfg.sources), database=cfg.database)
+    human(f"monitoring {len(cfg.sources)} sources; Ctrl-C to stop")
+    mon = Monitor(watcher, _classifier, _pipeline)
+    listen = ops.listen_address(cfg)
+    try:
+        server = ops.start(
+            listen, config=lambda: watcher.config, version=version(),
+            model=getattr(classifier, "version", None),
+            providers={"scheduler": lambda: (mon.scheduler.running, "running"
+                                             if mon.scheduler.running else "not running")},
+        ) if listen else None
+    except ops.ListenError as e:
+        _fail(f"error: {e}")
+        return
+    try:
+        mon.run_forever()
+    finally:
+        if server:
+            server.stop()
 
 
 @cli.command("check-config")
 @click.argument("path", required=False)
-def check_config(path: str | None) -> None:
-    """Validate the config; print every problem with file, line and key."""
+@config_option
+@click.option("--json", "as_json", is_flag=True, help='One object: {"ok", "problems"}.')
+def check_config(path: str | None, as_json: bool) -> None:
+    """Validate the config; print every problem with file, line and key (exit 2 if any)."""
+    import os
+    import sys
+
+    where = path or os.environ.get("MONITOR_CONFIG") or "config/monitor.yaml"
     try:
         cfg = load_config(path)
     except ConfigError as e:
-        for problem in e.problems:
-            click.echo(problem, err=True)
-        sys.exit(1)
-    where = path or os.environ.get("MONITOR_CONFIG") or "config/monitor.yaml"
+        if as_json:
+            click.echo(json.dumps({"ok": False, "config": where, "problems": e.problems},
+                                  ensure_ascii=False))
+        else:
+            for problem in e.problems:
+                click.echo(problem, err=True)
+        sys.exit(EXIT_UNUSABLE)
+    if as_json:
+        click.echo(json.dumps({"ok": True, "config": where, "problems": [],
+                               "sources": len(cfg.sources), "watch": len(cfg.watch)}))
+        return
     click.echo(f"{where}: OK — {len(cfg.sources)} sources, {len(cfg.watch)} watch rules, "
                f"alerts to {cfg.alerts.channel}")
 
 
 @cli.command("log")
+@config_option
 @click.option("--limit", default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed", "digest"]))
@@ -115,9 +144,7 @@ def log_cmd(limit: int, as_json: bool, status: str | None, channel: str | None) 
     except (ConfigError, StoreError) as e:
         _fail(f"error: {e}")
         return
-    rows = [r for r in recent(db, limit=limit * 4 if (status or channel) else limit)
-            if (not status or r["status"] == status) and (not channel or r["channel"] == channel)]
-    rows = rows[:limit]
+    rows = recent(db, limit=limit, status=status, channel=channel)
     for r in rows:
         for key in ("topic", "item", "jurisdiction"):
             r[key] = json.loads(r[key]) if isinstance(r.get(key), str) else (r.get(key) or [])
@@ -131,7 +158,6 @@ def log_cmd(limit: int, as_json: bool, status: str | None, channel: str | None) 
 
 
 def _print_log(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Recent alerts (newest first)", show_lines=False)
@@ -147,15 +173,16 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
         status = r["status"] + (f": {r['last_error']}" if r.get("last_error") else "")
         table.add_row(str(r["id"]), str(r["created_at"]), status, r["channel"], r["reason"],
                       r.get("source") or "-", labels, f"{title}\n{r.get('url') or ''}".strip())
-    Console(width=160).print(table)
+    print_table(table)
 
 
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.classify.commands import COMMANDS as CLASSIFY
+    from monitor.ops.commands import COMMANDS as OPS
     from monitor.sources.commands import COMMANDS as SOURCES
 
-    for cmd in (*CLASSIFY, *SOURCES, *ALERT):
+    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS):
         cli.add_command(cmd)
 
 

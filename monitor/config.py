@@ -27,6 +27,8 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.I)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20,
                "gb": 10**9, "gib": 2**30}
+MIN_INTERVAL = 30.0  # seconds: polling faster is impolite to publishers and never needed
+MIN_RETENTION = 86400.0
 
 
 def parse_duration(value: object) -> float:
@@ -50,6 +52,19 @@ def parse_size(value: object) -> int:
     raise ValueError(f"not a size: {value!r} (use e.g. 512KiB, 15MiB)")
 
 
+def _floor_interval(v: float) -> float:
+    if v < MIN_INTERVAL:
+        raise ValueError(f"interval must be at least {MIN_INTERVAL:g}s (polling faster only"
+                         " burdens the publisher)")
+    return v
+
+
+def _positive(v: float) -> float:
+    if v <= 0:
+        raise ValueError("must be greater than 0")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,9 +79,23 @@ class Defaults(_Strict):
     per_host: int = 2
     user_agent: str = "ExportControlMonitor/0.1 (+https://github.com/export-control-monitor)"
 
+    retention: float | None = None  # delete items older than this (none: keep forever)
+
     _d = field_validator("interval", "backlog", "timeout", "connect_timeout", mode="before")(
         lambda v: parse_duration(v))
+    _r = field_validator("retention", mode="before")(
+        lambda v: None if v is None else parse_duration(v))
     _s = field_validator("max_bytes", mode="before")(lambda v: parse_size(v))
+    _i = field_validator("interval", mode="after")(lambda v: _floor_interval(v))
+    _p = field_validator("timeout", "connect_timeout", "max_bytes", "concurrency", "per_host",
+                         mode="after")(lambda v: _positive(v))
+
+    @field_validator("retention", mode="after")
+    @classmethod
+    def _long_enough(cls, v: float | None) -> float | None:
+        if v is not None and v < MIN_RETENTION:
+            raise ValueError("retention must be at least 1d (items are the alert log)")
+        return v
 
 
 class HtmlOptions(_Strict):
@@ -109,6 +138,8 @@ class SourceConfig(_Strict):
 
     _d = field_validator("interval", mode="before")(
         lambda v: None if v is None else parse_duration(v))
+    _i = field_validator("interval", mode="after")(
+        lambda v: None if v is None else _floor_interval(v))
 
     @field_validator("url")
     @classmethod
@@ -182,6 +213,20 @@ class WatchRule(_Strict):
         return v
 
 
+class OpsConfig(_Strict):
+    """Operations: where `monitor run` serves /healthz and /metrics (MONITOR_LISTEN wins)."""
+
+    listen: str | None = None  # host:port, e.g. 127.0.0.1:9108
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is not None and v.strip() and not re.match(r"^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$",
+                                                        v.strip()):
+            raise ValueError("listen must be host:port, e.g. 127.0.0.1:9108")
+        return v
+
+
 class Config(_Strict):
     database: str = DEFAULT_DB
     model: str | None = None  # classifier artifact; None = the one shipped in the package
@@ -190,6 +235,7 @@ class Config(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: list[WatchRule] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -213,12 +259,26 @@ class Config(_Strict):
 # --- loading with line numbers ------------------------------------------------
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping key and list item."""
+    """SafeLoader that remembers the line of every mapping key and list item.
+
+    It also notes duplicate keys, which plain YAML loading resolves silently by
+    keeping the last one (a second `sources:` would drop every earlier source).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, str, int]] = []  # (line, key, first line)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
-    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    lines: dict[str, int] = {}
+    for k, _ in node.value:
+        key, line = str(k.value), k.start_mark.line + 1
+        if key in lines:
+            loader.duplicates.append((line, key, lines[key]))
+        else:
+            lines[key] = line
     mapping["__lines__"] = lines
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
@@ -268,7 +328,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return model if model is ChannelConfig else None
         ann = f.annotation
         for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
-                     ChannelConfig):
+                     ChannelConfig, OpsConfig):
             if ann is cand or cand.__name__ in str(ann):
                 model = cand
                 break
@@ -294,6 +354,51 @@ def _describe(path: Path, raw: Any, err: dict[str, Any]) -> str:
     return f"{where}: {key or '(top level)'}: {msg}"
 
 
+def _yaml_problem(p: Path, e: yaml.YAMLError) -> str:
+    """The line a person must fix: PyYAML often reports where it noticed, one line later.
+
+    A scanner error's context mark is where the bad token began (the key lacking
+    its ':', the quote never closed); a parser error's problem mark is the
+    unexpected token, except for an unclosed [ or {, which opened on its context line.
+    """
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    pmark, cmark = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
+    mark = pmark
+    if cmark is not None and (isinstance(e, yaml.scanner.ScannerError)
+                              or (context or "").startswith("while parsing a flow")):
+        mark = cmark
+    where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+    extra = ""
+    cline: int | None = cmark.line + 1 if cmark is not None else None
+    pline: int | None = pmark.line + 1 if pmark is not None else None
+    if context and cline is not None and mark is not cmark:
+        extra = f" ({context} from line {cline})"
+    elif mark is cmark and pline is not None and pline != cline:
+        extra = f" (noticed on line {pline})"
+    return f"{where}: invalid YAML: {context + ': ' if mark is cmark and context else ''}" \
+           f"{problem}{extra}"
+
+
+def _duplicate_names(p: Path, raw: dict[str, Any]) -> list[str]:
+    sources = raw.get("sources")
+    if not isinstance(sources, list):
+        return []
+    first: dict[str, int | None] = {}
+    out = []
+    for i, src in enumerate(sources):
+        if not isinstance(src, dict) or not isinstance(src.get("name"), str):
+            continue
+        line = src.get("__lines__", {}).get("name") or src.get("__line__")
+        name = src["name"]
+        if name in first:
+            out.append(f"{p}:{line}: sources[{i}].name: duplicate source name '{name}' (first"
+                       f" on line {first[name]}); names key the database and alerts")
+        else:
+            first[name] = line
+    return out
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, validate and return the config; raise ConfigError listing every problem."""
     p = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
@@ -301,21 +406,28 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError([f"{p}: cannot read config: {e.strerror or e}"]) from e
+    loader = _LineLoader(text)
     try:
-        raw = yaml.load(text, Loader=_LineLoader)
+        raw = loader.get_single_data()
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError([f"{p}{line}: invalid YAML: {problem}"]) from e
+        raise ConfigError([_yaml_problem(p, e)]) from e
+    finally:
+        loader.dispose()
+    problems = [f"{p}:{line}: duplicate key '{key}' (first on line {first}); YAML would keep"
+                " only the last one" for line, key, first in loader.duplicates]
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError([f"{p}:1: the config must be a mapping of keys (database, sources, ...)"])
+    dup_names = _duplicate_names(p, raw)
+    problems += dup_names
     try:
         cfg = Config.model_validate(_strip_lines(raw))
     except ValidationError as e:
-        raise ConfigError([_describe(p, raw, err) for err in e.errors()]) from e
+        problems += [_describe(p, raw, err) for err in e.errors()
+                     if not (dup_names and "duplicate source name" in err["msg"])]
+    if problems:
+        raise ConfigError(problems)
     db = os.environ.get("MONITOR_DB")
     if db:
         cfg = cfg.model_copy(update={"database": db})

@@ -9,6 +9,7 @@ lose it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 import sqlite_utils
 
-from monitor import health, routing, stories
+from monitor import health, ops, retention, routing, stories
 from monitor.alert import build_sinks, deliver_pending, targets_for
 from monitor.classify import Classifier
 from monitor.config import Config, SourceConfig
@@ -109,6 +110,7 @@ class Pipeline:
         return out
 
     def poll(self, sources: Sequence[SourceConfig] | None = None) -> PollReport:
+        started = time.monotonic()
         now = self.clock()
         todo = list(sources) if sources is not None else self.due(now)
         for src in todo:
@@ -121,6 +123,8 @@ class Pipeline:
         report = PollReport()
         for src, result in zip(todo, results, strict=True):
             report.outcomes.append(self._absorb(src, states[src.name], result))
+        ops.poll_cycle(report.outcomes, time.monotonic() - started)  # one event + metrics
+        retention.prune_if_due(self.db, self.config, now)
         return report
 
     def _absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
@@ -163,7 +167,10 @@ class Pipeline:
 
     # -- deliver ------------------------------------------------------------
     def deliver(self, budget: float | None = None) -> object:
-        return deliver_pending(self.db, self.config, self.sinks, now=self.clock, budget=budget)
+        started = time.monotonic()
+        report = deliver_pending(self.db, self.config, self.sinks, now=self.clock, budget=budget)
+        ops.delivery_batch(report, time.monotonic() - started, self.config.database, self.db)
+        return report
 
     def run_once(self) -> tuple[PollReport, object]:
         report = self.poll()

@@ -32,7 +32,7 @@ def test_check_config_ok_and_errors(tmp_path: Path) -> None:
     bad.write_text("sources:\n  - name: a\n    url: https://x.org/f\n    knd: feed\n"
                    "alerts:\n  pace: never\n", encoding="utf-8")
     res = monitor("check-config", cfg=bad)
-    assert res.returncode == 1
+    assert res.returncode == 2  # unusable config: the one exit code for it
     assert f"{bad}:4: sources[0].knd: unknown key (did you mean 'kind'?)" in res.stderr
     assert f"{bad}:6: alerts.pace: not a duration" in res.stderr
 

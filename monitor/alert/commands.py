@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -11,6 +10,7 @@ from monitor.alert.format import item_message
 from monitor.alert.sinks import build_sinks
 from monitor.alert.slack import explain
 from monitor.config import load_config
+from monitor.console import EXIT_NO, EXIT_UNUSABLE, config_option, fail
 from monitor.errors import ConfigError
 
 SAMPLE = {
@@ -29,13 +29,13 @@ SAMPLE = {
 
 @click.command("send-test")
 @click.argument("channel")
+@config_option
 def send_test(channel: str) -> None:
     """Post a sample alert to CHANNEL and explain the outcome."""
     try:
         cfg = load_config()
     except ConfigError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
+        fail(f"error: {e}", EXIT_UNUSABLE)
     sinks = build_sinks(cfg, dict(os.environ))
     receipt = sinks.slack.post(channel, item_message(SAMPLE, "classifier"))
     if receipt.ok:
@@ -43,8 +43,7 @@ def send_test(channel: str) -> None:
         click.echo(f"ok: posted to {channel} via {where}"
                    + (f", ts {receipt.ts}" if receipt.ts else ""))
         return
-    click.echo(f"failed: {explain(receipt.error or 'unknown error')}", err=True)
-    sys.exit(1)
+    fail(f"failed: {explain(receipt.error or 'unknown error')}", EXIT_NO)
 
 
 COMMANDS = [send_test]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
+from monitor.console import EXIT_UNUSABLE, config_option, fail
 from monitor.errors import ConfigError, ModelError, MonitorError
 
 
@@ -32,15 +37,36 @@ def _db_path(explicit: str | None) -> str | None:
 @click.option("--db", "db", default=None, help="Database with corrections (default: $MONITOR_DB "
               "or the config's database; skipped when absent).")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
-              help="Artifact path (default: the one shipped in the package).")
+              help="Artifact path (default: the config's `model`, else the packaged one).")
+@config_option
 def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
-    """Rebuild the classifier from seeds/, training/*.jsonl, --labels files and corrections."""
-    from monitor.classify.train import train
+    """Rebuild the classifier from seeds/, training/*.jsonl, --labels files and corrections.
 
+    Writes to --out, else the config's `model:` path (what `run` loads), else the
+    model inside the package (a development checkout).  Progress goes to stderr.
+    """
+    from monitor.classify.model import DEFAULT_MODEL
+
+    try:
+        from monitor.classify.train import train
+    except ImportError as e:  # the runtime image carries no training libraries
+        fail(f"error: monitor train needs the training libraries ({e.name}): "
+             "pip install -r requirements-dev.lock", EXIT_UNUSABLE)
+    target = out or _configured_model()
+    writable = Path(target).parent if target else DEFAULT_MODEL.parent
+    if not os.access(writable if writable.exists() else writable.parent, os.W_OK):
+        fail(f"error: cannot write the model into {writable}; set `model:` in the config "
+             "(e.g. /data/model.json.gz) or pass --out", EXIT_UNUSABLE)
     db_path = _db_path(db)
     if db_path and not Path(db_path).is_file():
         db_path = None
-    report = train(labels=list(labels), db_path=db_path, out=out)
+    started = time.monotonic()
+
+    def stage(message: str) -> None:
+        click.echo(f"[{time.monotonic() - started:6.1f}s] {message}", err=True)
+
+    with _ticker(stage):
+        report = train(labels=list(labels), db_path=db_path, out=target, progress=stage)
     for source, n in report.counts.items():
         click.echo(f"{source:>12}: {n} examples")
     if report.skipped_lines:
@@ -50,7 +76,35 @@ def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
                f"of {report.meta.get('examples')})")
 
 
+def _configured_model() -> str | None:
+    try:
+        from monitor.config import load_config
+
+        return load_config().model
+    except (ConfigError, OSError):
+        return None
+
+
+@contextlib.contextmanager
+def _ticker(say: Callable[[str], None], every: float = 20.0) -> Iterator[None]:
+    """A line every `every` seconds while a long step runs: the person sees it is alive."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            say("still working …")
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+
+
 @click.command("classify")
+@config_option
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
               help="Relevance threshold (default: the config's alerts.threshold, else 0.5).")
 @click.option("--model", "model", default=None, type=click.Path(dir_okay=False),
@@ -104,6 +158,7 @@ def classify_cmd(threshold: float | None, model: str | None) -> None:
 @click.option("--jurisdiction", multiple=True, help="Jurisdiction code; repeatable.")
 @click.option("--note", default=None, help="Why (kept with the correction).")
 @click.option("--db", "db", default=None, help="Database (default: $MONITOR_DB or config).")
+@config_option
 def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple[str, ...],
               jurisdiction: tuple[str, ...], note: str | None, db: str | None) -> None:
     """Record an analyst correction for a stored item; the next `monitor train` learns it."""
@@ -127,7 +182,7 @@ def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple
                                 jurisdiction=list(jurisdiction) or None, note=note)
     except MonitorError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        sys.exit(1)  # mostly "no item with that id": the command ran, the answer is no
     click.echo(f"correction {row} recorded for {item_id}; run `monitor train` to learn it")
 
 

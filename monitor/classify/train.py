@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,12 +170,18 @@ def train(labels: list[str | os.PathLike[str]] | None = None,
           out: str | os.PathLike[str] | None = None,
           taxonomy_file: str | os.PathLike[str] | None = None,
           seed_dir: Path | None = None, training_dir: Path | None = None,
-          seed_texts: Path | None = None) -> TrainReport:
+          seed_texts: Path | None = None,
+          progress: Callable[[str], None] | None = None) -> TrainReport:
     """Gather examples, fit, write the artifact (default: the one shipped in the package)."""
+    say = progress or (lambda _msg: None)
     examples, report = gather(list(labels or []), db_path, seed_dir, training_dir, seed_texts)
+    say(f"gathered {len(examples)} examples "
+        f"({', '.join(f'{k} {v}' for k, v in report.counts.items())})")
+    say("fitting the relevance, topic, item and jurisdiction heads")
     data = fit(examples, load_taxonomy(taxonomy_file))
     blob = dump_artifact(data)
     target = Path(out) if out else DEFAULT_MODEL
+    say(f"writing {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".tmp")
     tmp.write_bytes(blob)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
+from monitor.console import EXIT_UNUSABLE, config_option, fail, print_table
 from monitor.errors import ConfigError, StoreError
 
 _STYLE = {"ok": "green", "failing": "red", "silent": "yellow", "new": "dim",
@@ -19,6 +19,7 @@ def _short(value: object, width: int = 60) -> str:
 
 
 @click.command("sources")
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
 def sources_cmd(as_json: bool) -> None:
     """Health of every source: last success, last error, failures in a row, items/day."""
@@ -30,14 +31,12 @@ def sources_cmd(as_json: bool) -> None:
         cfg = load_config()
         db = open_db(cfg.database)
     except (ConfigError, StoreError) as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        fail(f"error: {e}", EXIT_UNUSABLE)
     rows = health_table(db, cfg)
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} sources", show_lines=False)
@@ -53,7 +52,7 @@ def sources_cmd(as_json: bool) -> None:
         table.add_row(name, str(r["kind"]), f"[{_STYLE.get(health, 'white')}]{health}[/]",
                       str(r.get("last_success") or "never"), str(r["consecutive_failures"]),
                       per_day, error)
-    Console(width=160).print(table)
+    print_table(table)
 
 
 COMMANDS = [sources_cmd]

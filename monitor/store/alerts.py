@@ -193,13 +193,19 @@ def count_attempt(db: sqlite_utils.Database, alert_id: int) -> None:
         db.execute("UPDATE alerts SET attempts = attempts + 1 WHERE id = ?", [alert_id])
 
 
-def recent(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, object]]:
-    """The alert log as analysts read it: newest first, joined with the item."""
+def recent(db: sqlite_utils.Database, limit: int = 50, status: str | None = None,
+           channel: str | None = None) -> list[dict[str, object]]:
+    """The alert log as analysts read it: newest first, joined with the item.
+
+    Filters run in SQL, so an old failure shows however many alerts came after it.
+    """
     return list(db.query(
         """SELECT a.id, a.created_at, a.sent_at, a.channel, a.reason, a.status, a.attempts,
                   a.last_error, a.ts, a.kind, a.target, i.source, i.title, i.url, i.published,
                   i.score, i.topic, i.item, i.jurisdiction, a.payload
            FROM alerts a LEFT JOIN items i ON i.id = a.item_id
-           ORDER BY a.id DESC LIMIT ?""",
-        [limit],
+           WHERE (:status IS NULL OR a.status = :status)
+             AND (:channel IS NULL OR a.channel = :channel)
+           ORDER BY a.id DESC LIMIT :limit""",
+        {"status": status, "channel": channel, "limit": limit},
     ))

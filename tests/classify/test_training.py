@@ -120,3 +120,19 @@ def test_train_command(tmp_path: Path, small_labels: Path, monkeypatch: pytest.M
 
 def test_commands_exported() -> None:
     assert {c.name for c in COMMANDS} == {"train", "classify", "label", "eval"}
+
+
+def test_train_writes_the_configured_model_with_progress(
+        tmp_path: Path, small_labels: Path, monkeypatch: pytest.MonkeyPatch,
+        empty_dir: Path) -> None:
+    model = tmp_path / "models" / "model.json.gz"
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(f"database: {tmp_path / 'absent.db'}\nmodel: {model}\n", encoding="utf-8")
+    monkeypatch.delenv("MONITOR_DB", raising=False)
+    monkeypatch.setenv("MONITOR_CONFIG", "unset")  # --config sets it; restored after the test
+    monkeypatch.setattr("monitor.classify.examples.ROOT", empty_dir)
+    result = CliRunner().invoke(train_cmd, ["--config", str(cfg), "--labels", str(small_labels)])
+    assert result.exit_code == 0, result.output
+    assert model.is_file()  # where `monitor run` loads it from, not inside the package
+    stages = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert any("gathered" in s for s in stages) and any(f"writing {model}" in s for s in stages)

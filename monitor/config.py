@@ -169,17 +169,69 @@ class AlertsConfig(_Strict):
     _d = field_validator("pace", "retry_backoff", mode="before")(lambda v: parse_duration(v))
 
 
+class LabelFilter(_Strict):
+    """Taxonomy label IDs; each list given must share at least one label with the item."""
+
+    topic: list[str] | None = None
+    item: list[str] | None = None
+    jurisdiction: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> LabelFilter:
+        from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
+
+        for kind, known in (("topic", TOPICS), ("item", ITEMS), ("jurisdiction", JURISDICTIONS)):
+            given = getattr(self, kind)
+            if given is not None and not given:
+                raise ValueError(f"labels.{kind} must list at least one label (or be left out)")
+            unknown = [x for x in given or () if x not in known]
+            if unknown:
+                raise ValueError(f"unknown {kind} label(s) {', '.join(map(repr, unknown))}; "
+                                 f"known: {', '.join(known)}")
+        return self
+
+
 class WatchRule(_Strict):
+    """A watch rule matches when every condition it has holds (interfaces.md, Analyst tools)."""
+
     name: str
-    keywords: list[str] = Field(min_length=1)
+    keywords: list[str] | None = Field(default=None, min_length=1)
+    query: str | None = None  # AND / OR / NOT, parentheses, "phrases" (monitor.rules.query)
+    labels: LabelFilter | None = None
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    exclude: list[str] = Field(default_factory=list)  # any of these terms vetoes the match
+    sources: list[str] | None = None  # only items from these sources
+    lang: list[str] | None = None  # only items in these languages (en, zh, ja, ...)
     channel: str | None = None
 
-    @field_validator("keywords")
+    @field_validator("keywords", "exclude")
     @classmethod
-    def _non_empty(cls, v: list[str]) -> list[str]:
-        if any(not str(k).strip() for k in v):
-            raise ValueError("keywords must not be empty strings")
+    def _non_empty(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and any(not str(k).strip() for k in v):
+            raise ValueError("terms must not be empty strings")
         return v
+
+    @field_validator("sources", "lang", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, v: str | None) -> str | None:
+        from monitor.rules.query import parse
+
+        if v is not None:
+            parse(v)  # QuerySyntaxError is a ValueError naming the position in the query
+        return v
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> WatchRule:
+        if not (self.keywords or self.query or self.labels or self.min_score is not None
+                or self.sources or self.lang):
+            raise ValueError("a watch rule needs at least one of keywords, query, labels, "
+                             "min_score, sources, lang")
+        return self
 
 
 class Config(_Strict):
@@ -198,6 +250,11 @@ class Config(_Strict):
             if s.name in seen:
                 raise ValueError(f"duplicate source name {s.name!r}")
             seen.add(s.name)
+        for i, rule in enumerate(self.watch):
+            unknown = [n for n in rule.sources or () if n not in seen]
+            if unknown:
+                raise ValueError(f"watch[{i}] ({rule.name}): sources: unknown source(s) "
+                                 f"{', '.join(map(repr, unknown))}")
         return self
 
     def interval(self, source: SourceConfig) -> float:
@@ -268,7 +325,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return model if model is ChannelConfig else None
         ann = f.annotation
         for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
-                     ChannelConfig):
+                     ChannelConfig, LabelFilter):
             if ann is cand or cand.__name__ in str(ann):
                 model = cand
                 break

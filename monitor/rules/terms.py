@@ -7,7 +7,8 @@ and `monitor search` agree:
 - A term with Chinese or Japanese characters matches as a substring: those
   scripts have no spaces between words.
 - A Latin-script term matches whole words only: "rare earth" does not match
-  "rare earthenware".  Words of a phrase may be separated by any whitespace.
+  "rare earthenware"; a Chinese or Japanese character next to it is a word
+  boundary ("ASML" matches "ASMLの装置").  Words of a phrase may be separated by any whitespace.
 - Plurals (the stemming rule): when the term's last word is 3 or more letters
   long and ends in a letter, it also matches that word plus "s", "es" or "'s".
   "semiconductor" matches "semiconductors", "export control" matches "export
@@ -22,7 +23,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_RANGES = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+CJK = re.compile(f"[{_CJK_RANGES}]")
+# A word character that is not CJK: Latin terms end at these, not at "の" ("ASMLの装置").
+_LATIN_WORD = f"[^\\W{_CJK_RANGES}]"
 _PLURAL = r"(?:'s|’s|es|s)?"
 _STEMMABLE = re.compile(r"[^\W\d_]{3,}$")  # the last word: 3+ letters, ending in a letter
 
@@ -46,7 +50,7 @@ def pattern(term: str) -> re.Pattern[str]:
     if words and _STEMMABLE.search(words[-1]):
         body += _PLURAL
     # \b fails next to punctuation inside a term ("u.s."): explicit look-arounds instead.
-    return re.compile(rf"(?<!\w){body}(?!\w)")
+    return re.compile(f"(?<!{_LATIN_WORD}){body}(?!{_LATIN_WORD})")
 
 
 def found(term: str, normalised_text: str) -> bool:

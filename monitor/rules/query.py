@@ -14,6 +14,7 @@ Each term matches text as `monitor.rules.terms` describes.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,7 +52,10 @@ class QuerySyntaxError(ValueError):
 
     def __init__(self, query: str, position: int, problem: str) -> None:
         self.query, self.position, self.problem = query, position, problem
-        caret = " " * (position - 1) + "^"
+        # Chinese and Japanese characters are two columns wide in a terminal.
+        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                  for c in query[:position - 1])
+        caret = " " * pad + "^"
         super().__init__(f"bad query at position {position}: {problem}\n    {query}\n    {caret}")
 
 

@@ -38,7 +38,8 @@ def test_new_rule_threshold_and_keywords(alert_log: AlertLog, tmp_path: Path) ->
     assert set(result) == {"added", "removed", "unchanged"}
     added = {(c["channel"], c["reason"], c["title"]) for c in result["added"]}
     assert added == {
-        ("#chips", "watch:japan-chips", "経済産業省、先端半導体製造装置23品目を輸出管理の対象に追加"),
+        ("#chips", "watch:japan-chips",
+         "経済産業省、先端半導体製造装置23品目を輸出管理の対象に追加"),
         ("#chips", "watch:japan-chips",
          "Japan tightens export controls on semiconductor manufacturing equipment")}
     removed = {(c["channel"], c["reason"], c["title"]) for c in result["removed"]}

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.models import Classification, Item
 from monitor.store import open_db
 from monitor.store.items import insert_item
-from monitor.models import Classification, Item
 from tests.analyst.conftest import AlertLog
 
 
@@ -86,9 +86,8 @@ def test_fts_index_follows_inserts_updates_deletes(alert_log: AlertLog, tmp_path
 
 
 def test_rules_test_counts_and_explains_bad_queries(alert_log: AlertLog) -> None:
-    proc = alert_log.run("rules", "test",
-                         '(輸出管理 OR "export control") AND (semiconductor OR 半導体) AND NOT tariff',
-                         "--since", "30d")
+    query = '(輸出管理 OR "export control") AND (semiconductor OR 半導体) AND NOT tariff'
+    proc = alert_log.run("rules", "test", query, "--since", "30d")
     assert proc.stdout.startswith("2 stored items within 30d match")
     assert "経済産業省" in proc.stdout and "Japan tightens" in proc.stdout
     bad = alert_log.run("rules", "test", "gallium AND (germanium", check=False)

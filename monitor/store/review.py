@@ -1,0 +1,91 @@
+"""Alert-log queries for exports and reports: flat rows, decoded JSON, no secrets.
+
+The `target` column may hold an apprise URL (a secret): it never leaves this
+module except as its kind ("slack", "console", "apprise:<scheme>").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from monitor.store.db import iso
+
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.I)
+
+
+def target_kind(target: str | None) -> str:
+    if not target or target in ("slack", "console"):
+        return target or "slack"
+    return "apprise:" + target.split("://", 1)[0].lower() if "://" in target else "apprise"
+
+
+def redact(text: str | None) -> str | None:
+    """Error texts may quote a delivery URL (webhook tokens live in URLs): blank them."""
+    return _URL.sub("<url>", text) if text else text
+
+
+def alert_rows(db: sqlite_utils.Database, since: datetime | None) -> list[dict[str, Any]]:
+    """One row per item alert created after `since`, oldest first, with the item's labels."""
+    rows = db.query(
+        f"""SELECT a.id AS alert_id, a.created_at, a.channel, a.reason, a.status, a.attempts,
+                   a.sent_at, a.last_error, a.target, a.story_id, i.id AS item_id, i.title,
+                   i.url, i.source, i.published, i.lang, i.score, i.relevant, i.topic, i.item,
+                   i.jurisdiction, i.facts
+            FROM alerts a JOIN items i ON i.id = a.item_id
+            WHERE a.kind = 'item' {"AND a.created_at >= ?" if since else ""}
+            ORDER BY a.id""",
+        [iso(since)] if since else [],
+    )
+    out = []
+    for r in rows:
+        for key in ("topic", "item", "jurisdiction"):
+            r[key] = json.loads(r[key] or "[]")
+        r["facts"] = json.loads(r["facts"] or "{}")
+        r["relevant"] = bool(r["relevant"])
+        r["target"] = target_kind(r["target"])
+        r["last_error"] = redact(r["last_error"])
+        out.append(r)
+    return out
+
+
+def top_stories(db: sqlite_utils.Database, since: datetime | None,
+                limit: int = 10) -> list[dict[str, Any]]:
+    """Stories with an alerted or relevant item, by how many outlets carried them."""
+    return list(db.query(
+        f"""SELECT i.story_id, COUNT(DISTINCT s.source) AS outlets,
+                   COUNT(DISTINCT i.id) AS items, MIN(i.first_seen) AS first_seen,
+                   (SELECT j.title FROM items j WHERE j.story_id = i.story_id
+                    ORDER BY j.first_seen, j.rowid LIMIT 1) AS title,
+                   (SELECT j.url FROM items j WHERE j.story_id = i.story_id
+                    ORDER BY j.first_seen, j.rowid LIMIT 1) AS url,
+                   GROUP_CONCAT(DISTINCT s.source) AS sources
+            FROM items i JOIN item_sources s ON s.item_id = i.id
+            WHERE (i.relevant = 1 OR EXISTS (SELECT 1 FROM alerts a WHERE a.item_id = i.id))
+              {"AND i.first_seen >= ?" if since else ""}
+            GROUP BY i.story_id
+            ORDER BY outlets DESC, items DESC, first_seen DESC
+            LIMIT ?""",
+        [*([iso(since)] if since else []), limit],
+    ))
+
+
+def quiet_sources(db: sqlite_utils.Database, since: datetime) -> list[dict[str, Any]]:
+    """Sources that published nothing dated after `since`, or that fail / are marked silent."""
+    return list(db.query(
+        """SELECT src.name, src.health, src.consecutive_failures, src.last_error,
+                  src.last_success,
+                  (SELECT MAX(COALESCE(i.published, i.first_seen)) FROM item_sources s
+                   JOIN items i ON i.id = s.item_id WHERE s.source = src.name) AS newest
+           FROM sources src
+           WHERE src.health IN ('silent', 'failing') OR src.consecutive_failures > 0
+              OR COALESCE((SELECT MAX(COALESCE(i.published, i.first_seen))
+                           FROM item_sources s JOIN items i ON i.id = s.item_id
+                           WHERE s.source = src.name), '') < ?
+           ORDER BY src.name""",
+        [iso(since)],
+    ))

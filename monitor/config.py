@@ -169,6 +169,28 @@ class AlertsConfig(_Strict):
     _d = field_validator("pace", "retry_backoff", mode="before")(lambda v: parse_duration(v))
 
 
+class ReportConfig(_Strict):
+    """`monitor report` posted on a schedule (summary message + Markdown and PNG in its thread)."""
+
+    channel: str
+    every: Literal["daily", "weekly"] = "weekly"
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"  # for weekly
+    time: str = "09:00"
+    timezone: str = "UTC"
+    since: float = 7 * 86400  # the period the report covers
+    png: bool = True
+
+    _d = field_validator("since", mode="before")(lambda v: parse_duration(v))
+    _z = field_validator("timezone")(lambda v: ChannelConfig._zone(v))
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, v: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", v):
+            raise ValueError("time must be HH:MM (24h), e.g. '09:00'")
+        return v
+
+
 class LabelFilter(_Strict):
     """Taxonomy label IDs; each list given must share at least one label with the item."""
 
@@ -242,6 +264,7 @@ class Config(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     watch: list[WatchRule] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    report: ReportConfig | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -325,7 +348,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return model if model is ChannelConfig else None
         ann = f.annotation
         for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
-                     ChannelConfig, LabelFilter):
+                     ChannelConfig, LabelFilter, ReportConfig):
             if ann is cand or cand.__name__ in str(ann):
                 model = cand
                 break

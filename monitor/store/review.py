@@ -89,3 +89,27 @@ def quiet_sources(db: sqlite_utils.Database, since: datetime) -> list[dict[str, 
            ORDER BY src.name""",
         [iso(since)],
     ))
+
+
+def report_state(db: sqlite_utils.Database, channel: str, period: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM reports WHERE channel = ? AND period = ?",
+                         [channel, period]))
+    return rows[0] if rows else None
+
+
+def record_report(db: sqlite_utils.Database, channel: str, period: str, now: datetime,
+                  status: str, *, ts: str | None = None, channel_id: str | None = None,
+                  error: str | None = None) -> None:
+    """Count one attempt; keep the summary's ts so a retry only re-sends what is missing."""
+    with db.conn:
+        db.execute(
+            """INSERT INTO reports (channel, period, status, attempts, last_error, ts,
+                                    channel_id, posted_at)
+               VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+               ON CONFLICT (channel, period) DO UPDATE SET status = excluded.status,
+                 attempts = attempts + 1, last_error = excluded.last_error,
+                 ts = COALESCE(excluded.ts, ts), channel_id = COALESCE(excluded.channel_id,
+                 channel_id), posted_at = excluded.posted_at""",
+            [channel, period, status, redact(error), ts, channel_id,
+             iso(now) if status == "sent" else None],
+        )

@@ -172,8 +172,27 @@ def _m004_items_search(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_scheduled_reports(db: sqlite_utils.Database) -> None:
+    # One row per scheduled report (channel x period): posted once, retried a few times.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS reports (
+            channel TEXT NOT NULL,
+            period TEXT NOT NULL,          -- the scheduled moment, UTC ISO-8601
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            ts TEXT,                       -- the summary message's Slack ts
+            channel_id TEXT,
+            posted_at TEXT,
+            PRIMARY KEY (channel, period)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
-                               _m004_items_search]
+                               _m004_items_search, _m005_scheduled_reports]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -8,7 +8,7 @@ is not re-run: a changed `model:` is not replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +66,7 @@ def routes_of(rows: Iterable[Mapping[str, Any]], config: Config) -> dict[tuple[s
     return out
 
 
-def backtest(rows: list[Mapping[str, Any]], current: Config, new: Config) -> Backtest:
+def backtest(rows: Sequence[Mapping[str, Any]], current: Config, new: Config) -> Backtest:
     """The alerts `new` adds and removes compared with `current`, items newest first."""
     now, then = routes_of(rows, current), routes_of(rows, new)
     titles = {str(r["id"]): str(r["title"] or "") for r in rows}

@@ -28,12 +28,12 @@ def find(db: Any, query: str, since: str) -> list[dict[str, Any]]:
     """Stored items (first seen within `since`) that `query` matches, newest first."""
     node = _parse(query)
     rows = candidates(db, node, since_start(since, utcnow()))
-    out = []
-    for row in rows:
-        haystack = normalise(f"{row['title']}\n{row.get('summary') or ''}")
-        if q.evaluate(node, lambda term, h=haystack: found(term, h)):
-            out.append(row)
-    return out
+    return [row for row in rows if _holds(node, f"{row['title']}\n{row.get('summary') or ''}")]
+
+
+def _holds(node: q.Node, text: str) -> bool:
+    haystack = normalise(text)
+    return q.evaluate(node, lambda term: found(term, haystack))
 
 
 _SEARCH_KEYS = ("id", "title", "url", "published", "relevant", "score", "topic", "item",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -48,12 +49,21 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
         print_items(title, rows)
 
 
+def _query_options(command: Callable[..., None]) -> Callable[..., None]:
+    """QUERY and the window/limit/JSON options `search` and `rules test` share."""
+    for decorator in reversed((
+        click.argument("query"),
+        click.option("--since", default="30d", show_default=True,
+                     help="Only items first seen within this window (e.g. 7d, 12h; 'all')."),
+        click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1)),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object per line."),
+    )):
+        command = decorator(command)
+    return command
+
+
 @click.command("search")
-@click.argument("query")
-@click.option("--since", default="30d", show_default=True,
-              help="Only items first seen within this window (e.g. 7d, 12h; 'all').")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_query_options
 @click.option("--rebuild", is_flag=True, help="Rebuild the search index first.")
 def search(query: str, since: str, limit: int, as_json: bool, rebuild: bool) -> None:
     """Full-text search over stored items (title, summary), newest first.
@@ -74,11 +84,7 @@ def rules() -> None:
 
 
 @rules.command("test")
-@click.argument("query")
-@click.option("--since", default="30d", show_default=True,
-              help="Only items first seen within this window (e.g. 7d; 'all').")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_query_options
 def rules_test(query: str, since: str, limit: int, as_json: bool) -> None:
     """Which stored items QUERY matches, as a watch rule's `query:` would."""
     _cfg, db = open_store()

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from monitor.analyst.backtest import Backtest, backtest
+from monitor.analyst.backtest import Backtest, as_item, as_verdict, backtest
 from monitor.analyst.common import fail, open_store, print_items, since_start
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.rules import query as q
+from monitor.rules.match import rule_matches
 from monitor.rules.terms import found, normalise
 from monitor.store import utcnow
 from monitor.store.search import candidates, rebuild_index
@@ -93,6 +94,26 @@ def rules_test(query: str, since: str, limit: int, as_json: bool) -> None:
         click.echo(f"{len(rows)} stored items within {since} match {query!r}"
                    + (f"; showing the newest {limit}" if len(rows) > limit else ""))
     _emit(rows[:limit], as_json, "Matching items (newest first)")
+
+
+@rules.command("match")
+@click.argument("name")
+@click.option("--since", default="30d", show_default=True,
+              help="Only items first seen within this window (e.g. 7d, 12h; 'all').")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+def rules_match(name: str, since: str, limit: int) -> None:
+    """Which stored items the configured watch rule NAME matches, every condition included."""
+    cfg, db = open_store()
+    rule = next((r for r in cfg.watch if r.name == name), None)
+    if rule is None:
+        fail(f"error: no watch rule named {name!r} (rules: "
+             f"{', '.join(r.name for r in cfg.watch) or 'none'})")
+    node = q.parse(rule.query) if rule.query else None
+    rows = [r for r in candidates(db, node, since_start(since, utcnow()))
+            if rule_matches(rule, as_item(r), as_verdict(r, cfg.alerts.threshold))]
+    click.echo(f"{len(rows)} stored items within {since} match rule {name!r} "
+               f"(channel {rule.channel or cfg.alerts.channel})")
+    print_items("Matching items (newest first)", rows[:limit])
 
 
 def _print_backtest(result: Backtest, since: str, limit: int) -> None:

@@ -99,3 +99,10 @@ def test_search_as_a_real_process(alert_log: AlertLog) -> None:
     proc = alert_log.run("search", "出口管制", "--json")
     assert [json.loads(x)["url"] for x in proc.stdout.splitlines()] == [
         "https://mofcom.example/ga"]
+
+
+def test_rules_match_applies_every_condition_of_a_configured_rule(invoke) -> None:  # type: ignore[no-untyped-def]
+    out = invoke("rules", "match", "japan", "--since", "all")
+    assert out.startswith("2 stored items within all match rule 'japan' (channel #japan)")
+    assert "経済産業省" in out and "Japan tightens" in out
+    assert "no watch rule named 'nope'" in invoke("rules", "match", "nope", code=2)

@@ -52,11 +52,16 @@ class QuerySyntaxError(ValueError):
 
     def __init__(self, query: str, position: int, problem: str) -> None:
         self.query, self.position, self.problem = query, position, problem
+        before = query[:position - 1]
+        line_no = before.count("\n") + 1
+        line = query.splitlines()[line_no - 1] if query.strip() else query
+        column = len(before) - (before.rfind("\n") + 1)
         # Chinese and Japanese characters are two columns wide in a terminal.
-        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
-                  for c in query[:position - 1])
-        caret = " " * pad + "^"
-        super().__init__(f"bad query at position {position}: {problem}\n    {query}\n    {caret}")
+        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:column])
+        where = f"position {position}"
+        if "\n" in query.strip():
+            where += f" (line {line_no} of the query, column {column + 1})"
+        super().__init__(f"bad query at {where}: {problem}\n    {line}\n    {' ' * pad}^")
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def _early_end(query: str) -> str:
 
 def _problem(err: UnexpectedInput, query: str) -> tuple[int, str]:
     if isinstance(err, UnexpectedEOF):
-        return len(query) + 1, _early_end(query)
+        return len(query.rstrip()) + 1, _early_end(query)
     pos = int(getattr(err, "pos_in_stream", 0) or 0)
     if isinstance(err, UnexpectedCharacters):
         char = query[pos] if pos < len(query) else ""
@@ -121,7 +126,7 @@ def _problem(err: UnexpectedInput, query: str) -> tuple[int, str]:
         return pos + 1, f"unexpected {char!r}"
     token = getattr(err, "token", None)
     if token is not None and getattr(token, "type", "") == "$END":
-        return len(query) + 1, _early_end(query)
+        return len(query.rstrip()) + 1, _early_end(query)
     text = str(token) if token is not None else "?"
     if text == ")" and query.count(")") > query.count("("):
         return pos + 1, "')' without a matching '('"

@@ -62,3 +62,11 @@ def test_errors_name_the_position(query: str, position: int, problem: str) -> No
     assert e.value.position == position
     assert problem in str(e.value)
     assert str(e.value).splitlines()[-1].index("^") == 4 + position - 1
+
+
+def test_multi_line_query_error_shows_the_line_and_column() -> None:
+    with pytest.raises(QuerySyntaxError) as e:
+        parse('(輸出管理 OR "export control")\nAND (半導体 OR\n')
+    message = str(e.value)
+    assert "(line 2 of the query, column 12): missing ')'" in message
+    assert message.splitlines()[1:] == ["    AND (半導体 OR", " " * 18 + "^"]

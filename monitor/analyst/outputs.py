@@ -71,7 +71,7 @@ def build_report(db: Any, since: str) -> rpt.Report:
     now = utcnow()
     start = since_start(since, now)
     return rpt.build(alert_rows(db, start), top_stories(db, start),
-                     quiet_sources(db, start or now), start, now)
+                     quiet_sources(db, start), start, now)
 
 
 @click.command("report")

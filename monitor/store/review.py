@@ -74,20 +74,18 @@ def top_stories(db: sqlite_utils.Database, since: datetime | None,
     ))
 
 
-def quiet_sources(db: sqlite_utils.Database, since: datetime) -> list[dict[str, Any]]:
-    """Sources that published nothing dated after `since`, or that fail / are marked silent."""
+def quiet_sources(db: sqlite_utils.Database, since: datetime | None) -> list[dict[str, Any]]:
+    """Sources failing or marked silent, and (with `since`) those with nothing newer."""
+    newest = """(SELECT MAX(COALESCE(i.published, i.first_seen)) FROM item_sources s
+                  JOIN items i ON i.id = s.item_id WHERE s.source = src.name)"""
+    stale = f"OR COALESCE({newest}, '') < ?" if since else ""
     return list(db.query(
-        """SELECT src.name, src.health, src.consecutive_failures, src.last_error,
-                  src.last_success,
-                  (SELECT MAX(COALESCE(i.published, i.first_seen)) FROM item_sources s
-                   JOIN items i ON i.id = s.item_id WHERE s.source = src.name) AS newest
-           FROM sources src
-           WHERE src.health IN ('silent', 'failing') OR src.consecutive_failures > 0
-              OR COALESCE((SELECT MAX(COALESCE(i.published, i.first_seen))
-                           FROM item_sources s JOIN items i ON i.id = s.item_id
-                           WHERE s.source = src.name), '') < ?
-           ORDER BY src.name""",
-        [iso(since)],
+        f"""SELECT src.name, src.health, src.consecutive_failures, src.last_error,
+                   src.last_success, {newest} AS newest
+            FROM sources src
+            WHERE src.health IN ('silent', 'failing') OR src.consecutive_failures > 0 {stale}
+            ORDER BY src.name""",
+        [iso(since)] if since else [],
     ))
 
 

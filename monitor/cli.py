@@ -153,11 +153,10 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.analyst.commands import COMMANDS as ANALYST
-    from monitor.analyst.outputs import COMMANDS as OUTPUTS
     from monitor.classify.commands import COMMANDS as CLASSIFY
     from monitor.sources.commands import COMMANDS as SOURCES
 
-    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *ANALYST, *OUTPUTS):
+    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *ANALYST):
         cli.add_command(cmd)
 
 

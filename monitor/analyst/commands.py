@@ -10,6 +10,7 @@ import click
 
 from monitor.analyst.backtest import Backtest, as_item, as_verdict, backtest
 from monitor.analyst.common import fail, open_store, print_items, since_start
+from monitor.analyst.outputs import COMMANDS as OUTPUT_COMMANDS
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.rules import query as q
@@ -167,4 +168,5 @@ def backtest_cmd(new_path: str, since: str, as_json: bool, limit: int) -> None:
     _print_backtest(result, since, limit)
 
 
-COMMANDS = [search, rules, backtest_cmd]
+# Every analyst command, registered by monitor.cli in one line.
+COMMANDS = [search, rules, backtest_cmd, *OUTPUT_COMMANDS]

@@ -27,7 +27,9 @@ def labels_meet(labels: LabelFilter, verdict: Classification) -> bool:
 
 
 def _lang_ok(wanted: list[str], lang: str | None) -> bool:
-    # "zh-CN" counts as "zh": rules name the language, feeds often add a region.
+    # "zh-CN" counts as "zh": rules name the language, feeds often add a region.  An
+    # unknown language (Latin script, nothing declared) meets no filter: guessing
+    # "en" would put Dutch and German items into English-only rules.
     primary = (lang or "").lower().replace("_", "-").split("-")[0]
     return primary in {w.lower().split("-")[0] for w in wanted}
 

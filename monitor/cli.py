@@ -178,11 +178,12 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
 
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
+    from monitor.analyst.commands import COMMANDS as ANALYST
     from monitor.classify.commands import COMMANDS as CLASSIFY
     from monitor.ops.commands import COMMANDS as OPS
     from monitor.sources.commands import COMMANDS as SOURCES
 
-    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS):
+    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS, *ANALYST):
         cli.add_command(cmd)
 
 

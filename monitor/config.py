@@ -200,17 +200,91 @@ class AlertsConfig(_Strict):
     _d = field_validator("pace", "retry_backoff", mode="before")(lambda v: parse_duration(v))
 
 
+class ReportConfig(_Strict):
+    """`monitor report` posted on a schedule (summary message + Markdown and PNG in its thread)."""
+
+    channel: str
+    every: Literal["daily", "weekly"] = "weekly"
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"  # for weekly
+    time: str = "09:00"
+    timezone: str = "UTC"
+    since: float = 7 * 86400  # the period the report covers
+    png: bool = True
+
+    _d = field_validator("since", mode="before")(lambda v: parse_duration(v))
+    _z = field_validator("timezone")(lambda v: ChannelConfig._zone(v))
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, v: str) -> str:
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", v):
+            raise ValueError("time must be HH:MM (24h), e.g. '09:00'")
+        return v
+
+
+class LabelFilter(_Strict):
+    """Taxonomy label IDs; each list given must share at least one label with the item."""
+
+    topic: list[str] | None = None
+    item: list[str] | None = None
+    jurisdiction: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> LabelFilter:
+        from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
+
+        for kind, known in (("topic", TOPICS), ("item", ITEMS), ("jurisdiction", JURISDICTIONS)):
+            given = getattr(self, kind)
+            if given is not None and not given:
+                raise ValueError(f"labels.{kind} must list at least one label (or be left out)")
+            unknown = [x for x in given or () if x not in known]
+            if unknown:
+                raise ValueError(f"unknown {kind} label(s) {', '.join(map(repr, unknown))}; "
+                                 f"known: {', '.join(known)}")
+        return self
+
+
 class WatchRule(_Strict):
+    """A watch rule matches when every condition it has holds (interfaces.md, Analyst tools)."""
+
     name: str
-    keywords: list[str] = Field(min_length=1)
+    keywords: list[str] | None = Field(default=None, min_length=1)
+    query: str | None = None  # AND / OR / NOT, parentheses, "phrases" (monitor.rules.query)
+    labels: LabelFilter | None = None
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    exclude: list[str] = Field(default_factory=list)  # any of these terms vetoes the match
+    sources: list[str] | None = None  # only items from these sources
+    lang: list[str] | None = None  # only items in these languages (en, zh, ja, ...)
     channel: str | None = None
 
-    @field_validator("keywords")
+    @field_validator("keywords", "exclude")
     @classmethod
-    def _non_empty(cls, v: list[str]) -> list[str]:
-        if any(not str(k).strip() for k in v):
-            raise ValueError("keywords must not be empty strings")
+    def _non_empty(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and any(not str(k).strip() for k in v):
+            raise ValueError("terms must not be empty strings")
         return v
+
+    @field_validator("sources", "lang", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, v: str | None) -> str | None:
+        from monitor.rules.query import parse
+
+        if v is not None:
+            parse(v)  # QuerySyntaxError is a ValueError naming the position in the query
+        return v
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> WatchRule:
+        if not (self.keywords or self.query or self.labels or self.min_score is not None
+                or self.sources or self.lang):
+            raise ValueError("a watch rule needs at least one of keywords, query, labels, "
+                             "min_score, sources, lang")
+        return self
 
 
 class OpsConfig(_Strict):
@@ -236,6 +310,7 @@ class Config(_Strict):
     watch: list[WatchRule] = Field(default_factory=list)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    report: ReportConfig | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -244,6 +319,11 @@ class Config(_Strict):
             if s.name in seen:
                 raise ValueError(f"duplicate source name {s.name!r}")
             seen.add(s.name)
+        for i, rule in enumerate(self.watch):
+            unknown = [n for n in rule.sources or () if n not in seen]
+            if unknown:
+                raise ValueError(f"watch[{i}] ({rule.name}): sources: unknown source(s) "
+                                 f"{', '.join(map(repr, unknown))}")
         return self
 
     def interval(self, source: SourceConfig) -> float:
@@ -328,7 +408,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return model if model is ChannelConfig else None
         ann = f.annotation
         for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
-                     ChannelConfig, OpsConfig):
+                     ChannelConfig, OpsConfig, LabelFilter, ReportConfig):
             if ann is cand or cand.__name__ in str(ann):
                 model = cand
                 break

@@ -93,6 +93,9 @@ class Monitor:
         self._schedule_sources()
         self.scheduler.add_job(self.deliver, "interval", seconds=DELIVERY_EVERY, id="deliver")
         self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
+        from monitor.analyst.scheduled import run_due_report  # report: block, if configured
+        self.scheduler.add_job(lambda: run_due_report(self.config), "interval", minutes=5,
+                               id="report")
         self.scheduler.start()
 
     def run_forever(self) -> None:

@@ -131,7 +131,68 @@ def _m003_alert_log_view(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view]
+def _trigram_available(db: sqlite_utils.Database) -> bool:
+    try:
+        db.execute("CREATE VIRTUAL TABLE temp.trigram_probe USING fts5(x, tokenize='trigram')")
+    except Exception:  # sqlite3.OperationalError: SQLite before 3.34 or without FTS5
+        return False
+    db.execute("DROP TABLE temp.trigram_probe")
+    return True
+
+
+def _m004_items_search(db: sqlite_utils.Database) -> None:
+    # Full-text search over title and summary.  The trigram tokenizer indexes every
+    # 3-character substring, so Chinese and Japanese (no spaces) work like English.
+    # External content on items.rowid is what Datasette's search box joins on; the
+    # triggers keep the index in step with every insert, edit and delete.  Without
+    # trigram support (SQLite < 3.34) there is no index and search falls back to LIKE.
+    if not _trigram_available(db):
+        return
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
+            title, summary, content='items', content_rowid='rowid', tokenize='trigram');
+        CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items BEGIN
+            INSERT INTO items_fts(rowid, title, summary)
+            VALUES (new.rowid, new.title, COALESCE(new.summary, ''));
+        END;
+        CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, COALESCE(old.summary, ''));
+        END;
+        CREATE TRIGGER IF NOT EXISTS items_fts_update AFTER UPDATE OF title, summary ON items
+        BEGIN
+            INSERT INTO items_fts(items_fts, rowid, title, summary)
+            VALUES ('delete', old.rowid, old.title, COALESCE(old.summary, ''));
+            INSERT INTO items_fts(rowid, title, summary)
+            VALUES (new.rowid, new.title, COALESCE(new.summary, ''));
+        END;
+        INSERT INTO items_fts(items_fts) VALUES ('rebuild');
+        """
+    )
+
+
+def _m005_scheduled_reports(db: sqlite_utils.Database) -> None:
+    # One row per scheduled report (channel x period): posted once, retried a few times.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS reports (
+            channel TEXT NOT NULL,
+            period TEXT NOT NULL,          -- the scheduled moment, UTC ISO-8601
+            status TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            ts TEXT,                       -- the summary message's Slack ts
+            channel_id TEXT,
+            posted_at TEXT,
+            PRIMARY KEY (channel, period)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
+                               _m004_items_search, _m005_scheduled_reports]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

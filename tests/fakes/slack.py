@@ -54,6 +54,9 @@ class FakeSlack:
     on_accept: Callable[[dict[str, Any]], None] | None = None  # runs after storing, before replying
     clock: Callable[[], float] = time.time  # drives ts values and outage_until
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # files_upload_v2: file id -> {"filename", "length", "data", "title", "channel_id",
+    # "thread_ts", "initial_comment", "shared"}
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ts: float = 0.0
 
     @property
@@ -87,6 +90,12 @@ class FakeSlack:
         self._ts = max(self.clock(), self._ts + 0.000001)
         return f"{self._ts:.6f}"
 
+    def files(self, channel_id: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by files.completeUploadExternal, optionally into one channel ID."""
+        with self.lock:
+            return [f for f in self.uploads.values() if f.get("shared")
+                    and (channel_id is None or f.get("channel_id") == channel_id)]
+
     def channel_id(self, channel: str) -> str:
         return "C" + channel.strip("#").upper().replace("-", "")[:10]
 
@@ -109,6 +118,9 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             method = self.path.rsplit("/", 1)[-1]
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.startswith("/upload/"):  # step 2 of files_upload_v2: no token
+                self._receive_file(method, raw)
+                return
             if "json" in self.headers.get("Content-Type", ""):
                 body: dict[str, Any] = json.loads(raw or b"{}")
             else:
@@ -128,6 +140,10 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._post(body)
             elif method in ("conversations.history", "conversations.replies"):
                 self._read(method, body)
+            elif method == "files.getUploadURLExternal":
+                self._upload_url(body)
+            elif method == "files.completeUploadExternal":
+                self._complete_upload(body)
             else:
                 self._reply(200, {"ok": False, "error": "unknown_method"})
 
@@ -175,6 +191,48 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if fake.max_text is not None and len(str(body.get("text") or "")) > fake.max_text:
                 return "msg_too_long"
             return None
+
+        def _upload_url(self, body: dict[str, Any]) -> None:
+            if not body.get("filename") or not str(body.get("length") or "").isdigit():
+                self._reply(200, {"ok": False, "error": "invalid_arguments"})
+                return
+            with fake.lock:
+                file_id = f"F{len(fake.uploads) + 1:08d}"
+                fake.uploads[file_id] = {"filename": body["filename"],
+                                         "length": int(body["length"]), "data": None}
+            host, port = fake.server.server_address[:2]  # type: ignore[union-attr]
+            self._reply(200, {"ok": True, "file_id": file_id,
+                              "upload_url": f"http://{host}:{port}/upload/{file_id}"})
+
+        def _receive_file(self, file_id: str, raw: bytes) -> None:
+            with fake.lock:
+                entry = fake.uploads.get(file_id)
+                if entry is not None:
+                    entry["data"] = raw
+            data = b"OK - %d" % len(raw) if entry is not None else b"not found"
+            self.send_response(200 if entry is not None else 404)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _complete_upload(self, body: dict[str, Any]) -> None:
+            files = json.loads(body.get("files") or "[]")
+            channel = str(body.get("channel_id") or "")
+            with fake.lock:
+                if channel in fake.channel_errors:
+                    self._reply(200, {"ok": False, "error": fake.channel_errors[channel]})
+                    return
+                entries = [fake.uploads.get(str(f.get("id"))) for f in files]
+                if not files or any(e is None or e["data"] is None for e in entries):
+                    self._reply(200, {"ok": False, "error": "invalid_arguments"})
+                    return
+                for f, entry in zip(files, entries, strict=True):
+                    assert entry is not None
+                    entry.update(title=f.get("title"), channel_id=channel or None,
+                                 thread_ts=body.get("thread_ts"),
+                                 initial_comment=body.get("initial_comment"), shared=True)
+            self._reply(200, {"ok": True, "files": [
+                {"id": f["id"], "title": f.get("title")} for f in files]})
 
         def _read(self, method: str, body: dict[str, Any]) -> None:
             channel = str(body.get("channel") or "")

@@ -1,0 +1,1 @@
+"""Analyst tools: rule tests, backtests, search, export, config schema, weekly report."""

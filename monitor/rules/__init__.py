@@ -1,0 +1,1 @@
+"""Watch rules: term matching, the query language and rule evaluation (pure, no IO)."""

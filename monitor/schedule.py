@@ -52,7 +52,7 @@ class Monitor:
         try:
             pipe = self._pipeline()
             now = pipe.clock()  # type: ignore[attr-defined]
-            if src in pipe.due(now):  # type: ignore[attr-defined]
+            if pipe.due(now, only=[src]):  # type: ignore[attr-defined]
                 pipe.poll([src])  # type: ignore[attr-defined]
         except MonitorError as e:
             log.error("poll of %s failed: %s", name, e)

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from monitor.models import Alert
 from monitor.store.db import dumps, iso
+from monitor.store.tx import transaction
 
 
 def story_parent(db: sqlite_utils.Database, alert: Alert) -> dict[str, object] | None:
@@ -38,7 +39,7 @@ def ops_raised_since(db: sqlite_utils.Database, reason: str, since: datetime) ->
 
 def move_to_digest(db: sqlite_utils.Database, channel: str, below: float) -> int:
     """Low-score and keyword-only pending alerts of a digest channel wait for the digest."""
-    with db.conn:
+    with transaction(db):
         cur = db.execute(
             """UPDATE alerts SET status = 'digest'
                WHERE status = 'pending' AND kind = 'item' AND channel = ? AND attempts = 0
@@ -77,7 +78,7 @@ def digest_exists(db: sqlite_utils.Database, channel: str, day: str,
 
 def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: list[int],
                   now: datetime, target: str = "slack") -> int:
-    with db.conn:
+    with transaction(db):
         cur = db.execute(
             "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload,"
             " target) VALUES (NULL, ?, ?, 'pending', ?, 'digest', ?, ?)",
@@ -90,7 +91,7 @@ def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: 
 def mark_digested(db: sqlite_utils.Database, alert_ids: list[int], ts: str | None,
                   now: datetime) -> None:
     """Rows summarised by a posted digest count as delivered, with the digest's ts."""
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ? WHERE id = ? AND"
             " status = 'digest'",
@@ -127,8 +128,7 @@ def enqueue_ops(db: sqlite_utils.Database, channel: str, text: str, now: datetim
         "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload)"
         " VALUES (NULL, ?, ?, 'pending', ?, 'ops', ?)",
         [channel, reason, iso(now), dumps({"text": text})],
-    )
-    db.conn.commit()
+    )  # sqlite-utils commits it, or it joins the caller's transaction
     return int(cur.lastrowid or 0)
 
 
@@ -144,7 +144,7 @@ def pending(db: sqlite_utils.Database) -> list[Alert]:
 
 def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,
               channel_id: str | None = None, thread_ts: str | None = None) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ?, channel_id = ?,"
             " thread_ts = ?, attempt_started_at = NULL, last_error = NULL WHERE id = ?",
@@ -153,7 +153,7 @@ def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: dat
 
 
 def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET status = 'failed', last_error = ?, attempt_started_at = NULL"
             " WHERE id = ?",
@@ -169,7 +169,7 @@ def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
     `not_posted` (a 429, a refused token) gives the attempt back: Slack said it
     did nothing, so it must not bring the alert closer to `max_attempts`.
     """
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET last_error = ?, next_attempt_at = ?,"
             " attempt_started_at = CASE WHEN ? THEN attempt_started_at END,"
@@ -180,7 +180,7 @@ def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
 
 def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> None:
     """Recorded *before* the post: a row still carrying it after a crash has unknown outcome."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
             [iso(now), alert_id],
@@ -189,7 +189,7 @@ def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> Non
 
 def count_attempt(db: sqlite_utils.Database, alert_id: int) -> None:
     """An attempt that never reached the post (the history check failed) still counts."""
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE alerts SET attempts = attempts + 1 WHERE id = ?", [alert_id])
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from monitor.store.tx import transaction
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 
@@ -135,13 +137,18 @@ MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert
 
 
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply pending migrations in order; return the schema version."""
+    """Apply pending migrations in order; return the schema version.
+
+    Each step and its version row commit together (`transaction`: BEGIN
+    IMMEDIATE, so two processes opening a fresh database cannot both run a
+    step); a step that fails leaves the schema as it was before it.  The
+    version is re-read inside the transaction for the same reason.
+    """
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations"
         " (version INTEGER PRIMARY KEY, applied_at TEXT)"
     )
-    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-    current = row[0] or 0
+    current = _version(db)
     if current > len(MIGRATIONS):
         from monitor.errors import StoreError
 
@@ -150,10 +157,17 @@ def migrate(db: sqlite_utils.Database) -> int:
             "upgrade the monitor"
         )
     for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.conn:
+        with transaction(db):
+            if _version(db) >= version:
+                continue  # another process applied it meanwhile
             step(db)
             db.execute(
                 "INSERT INTO schema_migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
                 [version],
             )
     return len(MIGRATIONS)
+
+
+def _version(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)

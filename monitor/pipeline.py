@@ -198,11 +198,12 @@ class Pipeline:
         return len(requests)
 
     # -- deliver ------------------------------------------------------------
-    def deliver(self, budget: float | None = None) -> object:
+    def deliver(self, budget: float | None = None, ignore_backoff: bool = False) -> object:
         with store_errors(self.db):
             return deliver_pending(self.db, self.config, self.sinks, now=self.clock,
-                                   budget=budget)
+                                   budget=budget, ignore_backoff=ignore_backoff)
 
     def run_once(self) -> tuple[PollReport, object]:
+        """`run --once`: poll everything, then try every pending alert once, backoff or not."""
         report = self.poll()
-        return report, self.deliver()
+        return report, self.deliver(ignore_backoff=True)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -140,6 +143,53 @@ def pending(db: sqlite_utils.Database) -> list[Alert]:
     """
     return [_to_alert(r) for r in db.query(
         "SELECT * FROM alerts WHERE status = 'pending' ORDER BY id")]
+
+
+def claim(db: sqlite_utils.Database, alert_id: int, token: str, now: datetime,
+          stale_after: timedelta) -> Alert | None:
+    """Claim a pending alert for posting; its fresh row, or None if another writer has it.
+
+    The row is re-read inside the claim: a snapshot taken before may miss
+    another writer's attempt mark or backoff, and posting from it could repeat
+    a post whose outcome is unknown.
+    """
+    db.conn.create_function("monitor_claim_dead", 1, _claim_dead, deterministic=False)
+    with transaction(db):
+        cur = db.execute(
+            "UPDATE alerts SET claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'pending'"
+            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?"
+            "      OR monitor_claim_dead(claimed_by))",
+            [token, iso(now), alert_id, token, iso(now - stale_after)],
+        )
+        if cur.rowcount != 1:
+            return None
+        rows = list(db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
+    return _to_alert(rows[0])
+
+
+def claim_token() -> str:
+    """host:pid:random: a claim whose process is gone can be taken over at once."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _claim_dead(token: str | None) -> bool:
+    host, _, rest = (token or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's claim: only the lease can expire it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by someone else
+    return False
+
+
+def release(db: sqlite_utils.Database, alert_id: int, token: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE alerts SET claimed_by = NULL, claimed_at = NULL"
+                   " WHERE id = ? AND claimed_by = ?", [alert_id, token])
 
 
 def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,

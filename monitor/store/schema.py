@@ -133,7 +133,19 @@ def _m003_alert_log_view(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view]
+def _m004_delivery_claims(db: sqlite_utils.Database) -> None:
+    # A writer claims an alert row before posting it, so two writers (or a
+    # writer racing a stale one) never post the same alert twice.
+    db.executescript(
+        """
+        ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
+        ALTER TABLE alerts ADD COLUMN claimed_at TEXT;
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
+                               _m004_delivery_claims]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

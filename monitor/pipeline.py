@@ -33,7 +33,7 @@ from monitor.store.items import (
     record_sighting,
 )
 from monitor.store.sources import SourceState, ensure_source, get_state
-from monitor.store.tx import store_errors, transaction
+from monitor.store.tx import db_path, store_error, store_errors, transaction
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class SourceOutcome:
     alerts: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    store_fault: StoreError | None = None  # fetched, but the database refused it
 
 
 @dataclass
@@ -61,6 +62,10 @@ class PollReport:
     @property
     def failed(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def store_fault(self) -> StoreError | None:
+        return next((o.store_fault for o in self.outcomes if o.store_fault), None)
 
 
 def should_alert(item: Item, state: SourceState, now: datetime, backlog: timedelta) -> bool:
@@ -106,13 +111,14 @@ class Pipeline:
         job must not need the write lock for every configured source.
         """
         out = []
-        for src in self.config.sources if only is None else only:
-            if not src.enabled:
-                continue
-            ensure_source(self.db, src.name, src.url, src.kind)
-            after = parse_iso(get_state(self.db, src.name).next_poll_after)
-            if force or after is None or after <= now:
-                out.append(src)
+        with store_errors(self.db):
+            for src in self.config.sources if only is None else only:
+                if not src.enabled:
+                    continue
+                ensure_source(self.db, src.name, src.url, src.kind)
+                after = parse_iso(get_state(self.db, src.name).next_poll_after)
+                if force or after is None or after <= now:
+                    out.append(src)
         return out
 
     def poll(self, sources: Sequence[SourceConfig] | None = None) -> PollReport:
@@ -150,7 +156,10 @@ class Pipeline:
                             outcome.alerts += queued
                 health.after_poll(self.db, self.config, src, result, now, outcome.new_items)
         except (StoreError, sqlite3.Error) as e:
-            return self._not_stored(src, result, now, str(e), outcome.warnings)
+            fault = e if isinstance(e, StoreError) else store_error(e, db_path(self.db))
+            out = self._not_stored(src, result, now, str(fault), outcome.warnings)
+            out.store_fault = fault
+            return out
         except Exception as e:  # a bug on one hostile entry must not stop the other sources
             log.exception("source %s: poll not stored", src.name)
             return self._not_stored(src, result, now, f"internal error: {type(e).__name__}: {e}",

@@ -44,6 +44,7 @@ from monitor.models import Alert, Receipt
 from monitor.store import alerts as outbox
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import item_row
+from monitor.store.tx import retrying
 
 log = logging.getLogger(__name__)
 
@@ -273,8 +274,9 @@ class Delivery:
     def _settle(self, alert: Alert, receipt: Receipt, thread_ts: str | None) -> None:
         now = self.clock()
         if receipt.ok:
-            outbox.mark_sent(self.db, alert.id, receipt.ts, now, channel_id=receipt.channel_id,
-                             thread_ts=thread_ts)
+            retrying(lambda: outbox.mark_sent(self.db, alert.id, receipt.ts, now,
+                                              channel_id=receipt.channel_id,
+                                              thread_ts=thread_ts), sleep=self.sleep)
             if alert.kind == "digest":
                 outbox.mark_digested(self.db, digest.alert_ids(alert), receipt.ts, now)
             self.report.sent += 1

@@ -8,13 +8,19 @@ cause (`store_errors`): locked by another writer, disk full, read-only.
 from __future__ import annotations
 
 import itertools
+import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import sqlite_utils
 
 from monitor.errors import DatabaseBusy, DatabaseFull, DatabaseReadOnly, StoreError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 _savepoints = itertools.count(1)
@@ -90,3 +96,19 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+
+def retrying(write: Callable[[], T], waits: tuple[float, ...] = (0.5, 1.0, 2.0),
+             sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `write`, again after each wait while the database is locked or full.
+
+    For the writes that must not be lost once something happened outside
+    (a message posted): a short fault should cost a pause, not a duplicate.
+    """
+    for wait in waits:
+        try:
+            return write()
+        except (DatabaseBusy, DatabaseFull) as e:
+            log.warning("%s; retrying in %gs", e, wait)
+            sleep(wait)
+    return write()

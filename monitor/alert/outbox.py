@@ -150,7 +150,7 @@ class Delivery:
             raise _Stop()
         try:
             self._hold_if_not_due(fresh)
-            self._deliver(self.sinks.for_target(fresh.target), fresh)
+            self._deliver(self.sinks.for_target(fresh.target, self.config), fresh)
         finally:
             outbox.release(self.db, alert.id, self.token)
 

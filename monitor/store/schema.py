@@ -144,8 +144,22 @@ def _m004_delivery_claims(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_apprise_targets_by_reference(db: sqlite_utils.Database) -> None:
+    # Apprise URLs carry credentials: alerts name their target by hash instead, and
+    # delivery looks the URL up in the config (monitor.secrets).
+    from monitor.secrets import is_ref, target_ref
+
+    for (target,) in db.execute("SELECT DISTINCT target FROM alerts").fetchall():
+        if target not in ("slack", "console") and not is_ref(str(target)):
+            db.execute("UPDATE alerts SET target = ? WHERE target = ?",
+                       [target_ref(str(target)), target])
+            db.execute("UPDATE alerts SET reason = replace(reason, ?, ?)"
+                       " WHERE kind = 'ops' AND instr(reason, ?) > 0",
+                       [target, target_ref(str(target)), target])
+
+
 MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
-                               _m004_delivery_claims]
+                               _m004_delivery_claims, _m005_apprise_targets_by_reference]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

@@ -82,3 +82,15 @@ def test_a_failing_migration_leaves_the_schema_as_it_was(
     version = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
     assert "half_done" not in tables and "half" not in columns
     assert version == len(schema_mod.MIGRATIONS) - 1
+
+
+def test_stored_apprise_urls_are_replaced_by_references(tmp_path: Path) -> None:
+    from monitor.secrets import target_ref
+
+    url = "json://user:hunter2secret@hooks.example/x"
+    db = open_db(tmp_path / "m.db")
+    db.execute("INSERT INTO alerts (channel, reason, created_at, kind, target) VALUES"
+               " ('#c', 'ops', '2026-01-01T00:00:00Z', 'ops', ?)", [url])
+    with transaction(db):  # as on a database written before the migration
+        schema_mod._m005_apprise_targets_by_reference(db)
+    assert [r[0] for r in db.execute("SELECT target FROM alerts")] == [target_ref(url)]

@@ -13,7 +13,7 @@ import sqlite_utils
 
 from monitor.alert import ConsoleSink, Sinks
 from monitor.classify import load_classifier
-from monitor.config import Config, ConfigWatcher
+from monitor.config import ConfigWatcher
 from monitor.dbfaults import FaultWatch
 from monitor.errors import DatabaseBusy
 from monitor.pipeline import Pipeline
@@ -21,6 +21,7 @@ from monitor.schedule import Monitor
 from monitor.store import open_db
 from monitor.store.alerts import enqueue_ops
 from tests.fakes.feeds import FeedServer, rss
+from tests.test_pipeline import pipeline
 
 NOW = datetime.now(UTC)
 STORY = {"title": "China imposes export controls on gallium and germanium",
@@ -36,13 +37,9 @@ def classifier():  # type: ignore[no-untyped-def]
 
 def setup(tmp_path: Path, urls: dict[str, str], classifier: object) -> tuple[
         Pipeline, io.StringIO, sqlite_utils.Database]:
-    cfg = Config.model_validate({
-        "database": str(tmp_path / "m.db"), "alerts": {"pace": 0},
-        "sources": [{"name": n, "url": u} for n, u in urls.items()]})
-    out = io.StringIO()
-    db = open_db(cfg.database)
-    db.execute("PRAGMA busy_timeout = 100")
-    return Pipeline(cfg, db, classifier, sinks=Sinks(slack=ConsoleSink(out))), out, db  # type: ignore[arg-type]
+    pipe, out, db = pipeline(tmp_path, urls, classifier)
+    db.execute("PRAGMA busy_timeout = 100")  # a lock held elsewhere fails fast
+    return pipe, out, db
 
 
 def external_writer(path: Path) -> sqlite3.Connection:
@@ -70,9 +67,10 @@ def test_fault_is_one_line_naming_the_file_and_the_poll_is_fetched_again(
     url = feed_server.set("/a.xml", rss([STORY, *filler]))
     pipe, out, db = setup(tmp_path, {"a": url}, classifier)
     pipe.due(NOW)  # the source row exists before the fault
+    db_file = Path(str(pipe.config.database))
     holder = None
     if fault == "locked":
-        holder = external_writer(tmp_path / "m.db")
+        holder = external_writer(db_file)
     elif fault == "full":
         db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
     else:
@@ -81,7 +79,7 @@ def test_fault_is_one_line_naming_the_file_and_the_poll_is_fetched_again(
         report = pipe.poll()
     (outcome,) = report.outcomes
     assert outcome.status == "error" and cause in str(outcome.error)
-    assert str(tmp_path / "m.db") in str(outcome.error)
+    assert str(db_file) in str(outcome.error)
     assert report.store_fault is not None
     no_tracebacks(caplog)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
@@ -99,7 +97,7 @@ def test_a_poll_job_needs_no_write_when_nothing_changed(
     urls = {f"s{i}": feed_server.set(f"/{i}.xml", rss([])) for i in range(20)}
     pipe, _out, _db = setup(tmp_path, urls, classifier)
     pipe.due(NOW)
-    holder = external_writer(tmp_path / "m.db")  # an external writer holds the lock
+    holder = external_writer(Path(str(pipe.config.database)))  # an external writer holds the lock
     try:
         assert len(pipe.due(NOW)) == 20  # before: 20 upserts, each "database is locked"
     finally:

@@ -73,10 +73,17 @@ class Fetcher:
                  resolver: Resolver | None = None) -> None:
         self.client = client
         self.defaults = defaults
-        self.resolver = resolver or system_resolver
+        self._base_resolver = resolver or system_resolver
+        self._resolved: dict[str, list[str]] = {}
         self._all = asyncio.Semaphore(max(defaults.concurrency, 1))
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._policies: dict[str, Policy] = {}
+
+    async def resolver(self, host: str) -> list[str]:
+        """Addresses of `host`, looked up once per poll (the address checks ask per hop)."""
+        if host not in self._resolved:
+            self._resolved[host] = await self._base_resolver(host)
+        return self._resolved[host]
 
     async def policy_for(self, src: SourceConfig) -> Policy:
         """The source's origin, headers and whether private addresses are its own.

@@ -53,10 +53,13 @@ def cli(verbose: bool) -> None:
 def run(once: bool, config_path: str | None) -> None:
     """Poll sources on their intervals and deliver alerts until SIGINT/SIGTERM."""
     from monitor.store import open_db
+    from monitor.store.lock import WriterLock
 
     try:
         watcher = ConfigWatcher(config_path)
         cfg = watcher.config
+        # One writer per database, held until this process exits.
+        lock = WriterLock(cfg.database).acquire()  # noqa: F841
         db = open_db(cfg.database)
         classifier = _classifier(cfg)
     except (ConfigError, StoreError, ModelError) as e:

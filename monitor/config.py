@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError
+from monitor.origins import forbidden_host
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 DEFAULT_DB = "data/monitor.db"
@@ -132,6 +133,9 @@ class SourceConfig(_Strict):
     html: HtmlOptions | None = None
     json_map: JsonOptions | None = Field(default=None, alias="json")
     unverified: bool = False  # URL not confirmed reachable when written
+    # Redirects and article links into loopback/private space are refused unless the
+    # configured URL is itself there, or this says the source lives on an internal host.
+    allow_private: bool = False
     note: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -146,6 +150,9 @@ class SourceConfig(_Strict):
     def _http_only(cls, v: str) -> str:
         if not re.match(r"^https?://", v):
             raise ValueError("url must start with http:// or https://")
+        why = forbidden_host(v)
+        if why:
+            raise ValueError(f"url refused: {why} (never fetched)")
         return v
 
     @model_validator(mode="after")

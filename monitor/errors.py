@@ -41,5 +41,17 @@ class StoreError(MonitorError):
     """The database is unusable (locked, corrupt, newer schema)."""
 
 
+class DatabaseBusy(StoreError):
+    """Another process holds the database: SQLite's lock, or a second `monitor run`."""
+
+
+class DatabaseFull(StoreError):
+    """The disk (or the file-size limit) is full: writes fail until space is freed."""
+
+
+class DatabaseReadOnly(StoreError):
+    """The file, its directory or the mount is read-only."""
+
+
 class DeliveryError(MonitorError):
     """A chat service refused or could not take a message."""

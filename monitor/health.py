@@ -31,6 +31,7 @@ from monitor.store.sources import (
     record_poll,
     set_ops_alerted,
 )
+from monitor.store.tx import transaction
 
 BACKOFF_CAP = timedelta(hours=6)
 JITTER = 0.2  # +-20%: sources that failed together should not retry together
@@ -108,11 +109,21 @@ def _silence(db: sqlite_utils.Database, cfg: Config, src: SourceConfig, state: S
 def after_poll(db: sqlite_utils.Database, cfg: Config, source: SourceConfig,
                result: FetchResult, now: datetime, new_items: int,
                rng: random.Random | None = None) -> None:
-    """Record the poll and enqueue at most one ops message about a change of health."""
+    """Record the poll and enqueue at most one ops message about a change of health.
+
+    One transaction (or part of the caller's): the new health state, the ops
+    notice and the mark that it was sent commit together or not at all.
+    """
+    with transaction(db):
+        _after_poll(db, cfg, source, result, now, new_items, rng)
+
+
+def _after_poll(db: sqlite_utils.Database, cfg: Config, source: SourceConfig,
+                result: FetchResult, now: datetime, new_items: int,
+                rng: random.Random | None) -> None:
     before = get_state(db, source.name)
     npa = next_poll_after(before, result, cfg.interval(source), now, rng)
     record_poll(db, result, now, new_items, npa)
-    db.conn.commit()
     after = get_state(db, source.name)
     name = source.name
     last_ok = parse_iso(after.last_success)

@@ -9,6 +9,7 @@ lose it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from monitor import health, ops, retention, routing, stories
 from monitor.alert import build_sinks, deliver_pending, targets_for
 from monitor.classify import Classifier
 from monitor.config import Config, SourceConfig
+from monitor.errors import StoreError
 from monitor.models import FetchResult, Item
 from monitor.sources import fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
@@ -32,6 +34,7 @@ from monitor.store.items import (
     record_sighting,
 )
 from monitor.store.sources import SourceState, ensure_source, get_state
+from monitor.store.tx import db_path, store_error, store_errors, transaction
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class SourceOutcome:
     alerts: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    store_fault: StoreError | None = None  # fetched, but the database refused it
 
 
 @dataclass
@@ -59,6 +63,10 @@ class PollReport:
     @property
     def failed(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def store_fault(self) -> StoreError | None:
+        return next((o.store_fault for o in self.outcomes if o.store_fault), None)
 
 
 def should_alert(item: Item, state: SourceState, now: datetime, backlog: timedelta) -> bool:
@@ -96,26 +104,32 @@ class Pipeline:
         self.sinks = sinks if sinks is not None else build_sinks(config, env or dict(os.environ))
 
     # -- poll ---------------------------------------------------------------
-    def due(self, now: datetime, force: bool = False) -> list[SourceConfig]:
-        """Enabled sources whose backoff / Retry-After window has passed."""
+    def due(self, now: datetime, force: bool = False,
+            only: Sequence[SourceConfig] | None = None) -> list[SourceConfig]:
+        """Enabled sources (of `only`, default all) whose backoff window has passed.
+
+        Reads only, unless a source row is missing or its URL changed: a poll
+        job must not need the write lock for every configured source.
+        """
         out = []
-        for src in self.config.sources:
-            if not src.enabled:
-                continue
-            ensure_source(self.db, src.name, src.url, src.kind)
-            after = parse_iso(get_state(self.db, src.name).next_poll_after)
-            if force or after is None or after <= now:
-                out.append(src)
-        self.db.conn.commit()
+        with store_errors(self.db):
+            for src in self.config.sources if only is None else only:
+                if not src.enabled:
+                    continue
+                ensure_source(self.db, src.name, src.url, src.kind)
+                after = parse_iso(get_state(self.db, src.name).next_poll_after)
+                if force or after is None or after <= now:
+                    out.append(src)
         return out
 
     def poll(self, sources: Sequence[SourceConfig] | None = None) -> PollReport:
         started = time.monotonic()
         now = self.clock()
-        todo = list(sources) if sources is not None else self.due(now)
-        for src in todo:
-            ensure_source(self.db, src.name, src.url, src.kind)
-        states = {src.name: get_state(self.db, src.name) for src in todo}
+        with store_errors(self.db):
+            todo = list(sources) if sources is not None else self.due(now)
+            for src in todo:
+                ensure_source(self.db, src.name, src.url, src.kind)
+            states = {src.name: get_state(self.db, src.name) for src in todo}
         # html sources with `follow: true` fetch article pages only for entries we lack.
         enrich = follow_new(lambda it: find_existing(self.db, it, now) is not None)
         results = fetch_all(todo, states, self.config.defaults, transport=self.transport,
@@ -128,19 +142,51 @@ class Pipeline:
         return report
 
     def _absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
+        """Store one poll as ONE transaction: items, sightings, alerts, validators, health.
+
+        If any part fails nothing is kept, the new ETag/Last-Modified included,
+        so the next poll fetches the same entries again instead of a 304.
+        """
         now = self.clock()
         outcome = SourceOutcome(src.name, result.status, error=result.error,
                                 warnings=list(result.warnings))
-        if result.ok:
-            for item in result.items:
-                queued = self.ingest(item, state, now)
-                if queued is not None:
-                    outcome.new_items += 1
-                    outcome.alerts += queued
-        health.after_poll(self.db, self.config, src, result, now, outcome.new_items)
+        try:
+            with transaction(self.db):
+                if result.ok:
+                    for item in result.items:
+                        queued = self.ingest(item, state, now)
+                        if queued is not None:
+                            outcome.new_items += 1
+                            outcome.alerts += queued
+                health.after_poll(self.db, self.config, src, result, now, outcome.new_items)
+        except (StoreError, sqlite3.Error) as e:
+            fault = e if isinstance(e, StoreError) else store_error(e, db_path(self.db))
+            out = self._not_stored(src, result, now, str(fault), outcome.warnings)
+            out.store_fault = fault
+            return out
+        except Exception as e:  # a bug on one hostile entry must not stop the other sources
+            log.exception("source %s: poll not stored", src.name)
+            return self._not_stored(src, result, now, f"internal error: {type(e).__name__}: {e}",
+                                    outcome.warnings)
+        for warning in outcome.warnings:
+            log.warning("source %s: %s", src.name, warning)
         if result.status == "error":
             log.warning("source %s failed: %s", src.name, result.error)
         return outcome
+
+    def _not_stored(self, src: SourceConfig, result: FetchResult, now: datetime, cause: str,
+                    warnings: list[str]) -> SourceOutcome:
+        """The poll's data was rolled back: record a failed poll (if the database lets us)."""
+        error = f"fetched but not stored, will fetch again: {cause}"
+        log.error("source %s: %s", src.name, error)
+        failed = FetchResult(source=src.name, status="error", error=error[:500],
+                             http_status=result.http_status)
+        try:
+            with transaction(self.db):
+                health.after_poll(self.db, self.config, src, failed, now, 0)
+        except (StoreError, sqlite3.Error):
+            pass  # the same fault, already logged once
+        return SourceOutcome(src.name, "error", error=error, warnings=warnings)
 
     def ingest(self, item: Item, state: SourceState, now: datetime) -> int | None:
         """Store `item` if new; return the number of alerts queued, None if already known."""
@@ -148,7 +194,6 @@ class Pipeline:
         if existing is not None:
             # Syndication or a changed GUID: remember the extra sighting, alert nothing.
             record_sighting(self.db, existing, item, now)
-            self.db.conn.commit()
             return None
         verdict = self.classifier.classify(item.title, item.summary, item.lang)
         story = stories.assign_story(
@@ -166,12 +211,15 @@ class Pipeline:
         return len(requests)
 
     # -- deliver ------------------------------------------------------------
-    def deliver(self, budget: float | None = None) -> object:
+    def deliver(self, budget: float | None = None, ignore_backoff: bool = False) -> object:
         started = time.monotonic()
-        report = deliver_pending(self.db, self.config, self.sinks, now=self.clock, budget=budget)
+        with store_errors(self.db):
+            report = deliver_pending(self.db, self.config, self.sinks, now=self.clock,
+                                     budget=budget, ignore_backoff=ignore_backoff)
         ops.delivery_batch(report, time.monotonic() - started, self.config.database, self.db)
         return report
 
     def run_once(self) -> tuple[PollReport, object]:
+        """`run --once`: poll everything, then try every pending alert once, backoff or not."""
         report = self.poll()
-        return report, self.deliver()
+        return report, self.deliver(ignore_backoff=True)

@@ -16,7 +16,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.classify import Classifier
 from monitor.config import Config, ConfigWatcher, SourceConfig
-from monitor.errors import MonitorError
+from monitor.dbfaults import FaultWatch, ops_notifier
+from monitor.errors import MonitorError, StoreError
 from monitor.store import open_db, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Monitor:
         self.scheduler = BackgroundScheduler(timezone="UTC",
                                              job_defaults={"coalesce": True, "max_instances": 1})
         self._stop = threading.Event()
+        self.db_faults = FaultWatch(ops_notifier(lambda: self.config))
 
     @property
     def config(self) -> Config:
@@ -52,14 +54,24 @@ class Monitor:
         try:
             pipe = self._pipeline()
             now = pipe.clock()  # type: ignore[attr-defined]
-            if src in pipe.due(now):  # type: ignore[attr-defined]
-                pipe.poll([src])  # type: ignore[attr-defined]
+            fault = None
+            if pipe.due(now, only=[src]):  # type: ignore[attr-defined]
+                fault = pipe.poll([src]).store_fault  # type: ignore[attr-defined]
+            if fault is not None:  # already logged by the pipeline, with the source
+                self.db_faults.failed(f"poll of {name}", fault, logged=True)
+            else:
+                self.db_faults.succeeded()
+        except StoreError as e:
+            self.db_faults.failed(f"poll of {name}", e)
         except MonitorError as e:
             log.error("poll of %s failed: %s", name, e)
 
     def deliver(self) -> None:
         try:
             self._pipeline().deliver(budget=DELIVERY_EVERY * 3)  # type: ignore[attr-defined]
+            self.db_faults.succeeded()
+        except StoreError as e:
+            self.db_faults.failed("delivery", e)
         except MonitorError as e:
             log.error("delivery failed: %s", e)
 

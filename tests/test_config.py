@@ -105,3 +105,23 @@ def test_hot_reload_keeps_last_good_config(tmp_path: Path) -> None:
     os.utime(p, (time.time() + 10, time.time() + 10))
     assert watcher.poll() is True
     assert watcher.config.alerts.threshold == 0.7
+
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/", "http://[fe80::1%25eth0]/feed",
+    "http://metadata.google.internal/computeMetadata/v1/", "https://[::ffff:169.254.169.254]/",
+])
+def test_link_local_and_metadata_urls_are_config_errors(tmp_path: Path, url: str) -> None:
+    p = tmp_path / "m.yaml"
+    p.write_text(f"sources:\n  - name: a\n    url: \"{url}\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    assert f"{p}:3: sources[0].url: url refused" in info.value.problems[0]
+
+
+def test_private_and_loopback_urls_are_the_operators_choice(tmp_path: Path) -> None:
+    p = tmp_path / "m.yaml"
+    p.write_text("sources:\n  - {name: a, url: 'http://127.0.0.1:8080/f'}\n"
+                 "  - {name: b, url: 'http://10.0.0.5/f', allow_private: true}\n",
+                 encoding="utf-8")
+    assert [s.allow_private for s in load_config(p).sources] == [False, True]

@@ -11,6 +11,7 @@ from monitor.alert.format import Message, digest_message
 from monitor.config import Config
 from monitor.models import Alert
 from monitor.store import alerts as outbox
+from monitor.store.tx import transaction
 
 
 def _due_day(now: datetime, digest_time: str, timezone: str) -> str | None:
@@ -34,12 +35,13 @@ def prepare(db: sqlite_utils.Database, config: Config, now: datetime) -> int:
             continue
         # One digest per day and target: apprise copies of a channel get their own.
         for target in outbox.digest_targets(db, channel):
-            if outbox.digest_exists(db, channel, day, target):
-                continue  # later matches of the day wait for tomorrow's digest
-            waiting = outbox.digest_waiting(db, channel, target)
-            if waiting:
-                outbox.create_digest(db, channel, day, [int(str(r["id"])) for r in waiting],
-                                     now, target)
+            with transaction(db):  # check and create as one step: one digest even with two writers
+                if outbox.digest_exists(db, channel, day, target):
+                    continue  # later matches of the day wait for tomorrow's digest
+                waiting = outbox.digest_waiting(db, channel, target)
+                if waiting:
+                    outbox.create_digest(db, channel, day, [int(str(r["id"])) for r in waiting],
+                                         now, target)
     return held
 
 

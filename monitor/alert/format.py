@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.sources.text import strip_invisible
+
 HEADER_MAX = 150
 SECTION_MAX = 3000
 FIELD_MAX = 2000
@@ -106,9 +108,36 @@ def _facts_lines(facts: Mapping[str, Sequence[str]]) -> list[str]:
     return lines
 
 
+def fit_lines(lines: Sequence[str], limit: int) -> str:
+    """Whole lines while they fit (then "…"): a cut never lands inside `<url|label>` or `&amp;`."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + len(kept) > limit - 2:
+            return "\n".join([*kept, "…"])
+        kept.append(line)
+        used += len(line)
+    return "\n".join(kept)
+
+
+def display_title(row: Mapping[str, Any]) -> str:
+    """The title as shown: without invisible characters; never empty.
+
+    An empty or invisible title (whitespace, NULs, zero-width spaces) falls back
+    to the first words of the summary, then the link.
+    """
+    title = " ".join(strip_invisible(str(row.get("title") or "")).split())
+    if title:
+        return title
+    summary = " ".join(strip_invisible(str(row.get("summary") or "")).split())
+    if summary:
+        return truncate(summary, 80)
+    return str(row.get("url") or "").strip() or "(no title)"
+
+
 def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False) -> Message:
     """An alert for one stored item (an `items` row with decoded JSON lists)."""
-    title = str(row.get("title") or "(no title)")
+    title = display_title(row)
     url = row.get("url")
     source = str(row.get("source") or "?")
     others = [s for s in row.get("sources") or [] if s != source]
@@ -120,8 +149,11 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
     why_text = "; ".join(why)
     via = "classifier" if reason == "classifier" else f"keyword rule {reason.split(':', 1)[-1]}"
 
-    fallback = "\n".join(filter(None, [
-        f"{'↳ ' if in_thread else ''}{link(url, title, 500)}",
+    head = link(url, title, 500)
+    if len(head) > TEXT_MAX // 2:  # a monster URL: the label alone, rather than a cut link
+        head = esc_trunc(title, 500)
+    fallback = list(filter(None, [
+        f"{'↳ ' if in_thread else ''}{head}",
         escape(f"{source} · {published} · {labels} · score {score:.2f}"),
         esc_trunc(f"Why: {why_text}", 800) if why_text else "",
         escape(f"Matched by {via}"),
@@ -140,7 +172,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
             {"type": "mrkdwn", "text": f"*Score*\n{score:.2f} ({escape(via)})"},
         ]},
     ]
-    summary = str(row.get("summary") or "")
+    summary = strip_invisible(str(row.get("summary") or "")).strip()
     if summary:
         blocks.append({"type": "section",
                        "text": {"type": "mrkdwn", "text": esc_trunc(summary, SUMMARY_MAX)}})
@@ -157,7 +189,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
             {"type": "button", "text": {"type": "plain_text", "text": "Open article"},
              "url": target, "action_id": "open_article"},
         ]})
-    return Message(text=truncate(fallback, TEXT_MAX), blocks=blocks[:MAX_BLOCKS])
+    return Message(text=fit_lines(fallback, TEXT_MAX), blocks=blocks[:MAX_BLOCKS])
 
 
 def ops_message(text: str) -> Message:
@@ -175,7 +207,7 @@ def digest_message(channel: str, day: str, rows: Sequence[Mapping[str, Any]]) ->
     lines = []
     for r in rows:
         reason = str(r.get("reason") or "")
-        title = link(r.get("url"), str(r.get("title") or "(no title)"), 200)
+        title = link(r.get("url"), display_title(r), 200)
         source = escape(str(r.get("source") or "?"))
         why = escape(f" ({reason})") if reason.startswith("watch:") else ""
         lines.append(f"• {title} — {source}, score {float(r.get('score') or 0):.2f}{why}")
@@ -192,8 +224,7 @@ def digest_message(channel: str, day: str, rows: Sequence[Mapping[str, Any]]) ->
     if len(blocks) > MAX_BLOCKS:
         blocks = [*blocks[: MAX_BLOCKS - 1], {"type": "context", "elements": [
             {"type": "mrkdwn", "text": "…more in `monitor log --status sent`"}]}]
-    text = truncate(head + "\n" + "\n".join(lines), TEXT_MAX)
-    return Message(text=text, blocks=blocks)
+    return Message(text=fit_lines([escape(head), *lines], TEXT_MAX), blocks=blocks)
 
 
 SHORT_TEXT = 1000  # fallback text after Slack answered msg_too_long

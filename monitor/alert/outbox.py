@@ -44,12 +44,16 @@ from monitor.models import Alert, Receipt
 from monitor.store import alerts as outbox
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import item_row
+from monitor.store.tx import retrying
 
 log = logging.getLogger(__name__)
 
 RECONCILE_MARGIN = 120.0  # seconds before the attempt mark to search history from
 MAX_RATE_LIMIT_WAITS = 5  # per alert and run; then it stays pending for the next run
 BACKOFF_CAP = 1800.0
+# A claim older than this is a dead writer's (its lock is gone too); normally
+# claims are released at once, and all of them when a run takes the lock.
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 @dataclass
@@ -79,8 +83,10 @@ class _Stop(Exception):
 class Delivery:
     def __init__(self, db: sqlite_utils.Database, config: Config, sinks: Sinks,
                  clock: Callable[[], datetime], sleep: Callable[[float], None],
-                 budget: float | None) -> None:
+                 budget: float | None, ignore_backoff: bool = False) -> None:
         self.db, self.config, self.sinks = db, config, sinks
+        self.ignore_backoff = ignore_backoff
+        self.token = outbox.claim_token()
         self.clock, self.sleep = clock, sleep
         self.deadline = None if budget is None else time.monotonic() + budget
         self.report = DeliveryReport()
@@ -117,12 +123,9 @@ class Delivery:
                 try:
                     if target in stopped_targets:
                         raise _Stop(everything=True)
-                    due = parse_iso(alert.next_attempt_at)
-                    if due is not None and due > self.clock():
-                        self.report.retrying += 1
-                        raise _Stop()  # in backoff: later alerts wait behind it
+                    self._hold_if_not_due(alert)
                     seen.add(alert.id)
-                    self._deliver(self.sinks.for_target(target), alert)
+                    self._claimed(alert)
                 except _Stop as stop:
                     stopped.add(key)
                     queues.pop(key, None)
@@ -130,6 +133,26 @@ class Delivery:
                         stopped_targets.add(target)
                     log.info("delivery to %s paused for this run", channel)
         return self.report
+
+    def _hold_if_not_due(self, alert: Alert) -> None:
+        """In backoff: later alerts of the channel wait behind it (unless retrying all once)."""
+        due = parse_iso(alert.next_attempt_at)
+        if due is not None and due > self.clock() and not self.ignore_backoff:
+            self.report.retrying += 1
+            raise _Stop()
+
+    def _claimed(self, alert: Alert) -> None:
+        """Deliver under a claim on the row, so no other writer posts it meanwhile."""
+        fresh = outbox.claim(self.db, alert.id, self.token, self.clock(), CLAIM_LEASE)
+        if fresh is None:
+            # Another writer is on it (or just finished): it keeps this channel's order.
+            log.info("alert %s is being delivered by another writer", alert.id)
+            raise _Stop()
+        try:
+            self._hold_if_not_due(fresh)
+            self._deliver(self.sinks.for_target(fresh.target, self.config), fresh)
+        finally:
+            outbox.release(self.db, alert.id, self.token)
 
     def _ready_at(self, key: tuple[str, str]) -> float:
         last = self.last_post.get(key)
@@ -251,8 +274,9 @@ class Delivery:
     def _settle(self, alert: Alert, receipt: Receipt, thread_ts: str | None) -> None:
         now = self.clock()
         if receipt.ok:
-            outbox.mark_sent(self.db, alert.id, receipt.ts, now, channel_id=receipt.channel_id,
-                             thread_ts=thread_ts)
+            retrying(lambda: outbox.mark_sent(self.db, alert.id, receipt.ts, now,
+                                              channel_id=receipt.channel_id,
+                                              thread_ts=thread_ts), sleep=self.sleep)
             if alert.kind == "digest":
                 outbox.mark_digested(self.db, digest.alert_ids(alert), receipt.ts, now)
             self.report.sent += 1
@@ -305,6 +329,11 @@ class Delivery:
 def deliver_pending(db: sqlite_utils.Database, config: Config, sinks: Sinks, *,
                     now: Callable[[], datetime] | None = None,
                     sleep: Callable[[float], None] = time.sleep,
-                    budget: float | None = None) -> DeliveryReport:
-    """Post every due pending alert; returns counts. Never raises for a delivery failure."""
-    return Delivery(db, config, sinks, now or utcnow, sleep, budget).run()
+                    budget: float | None = None,
+                    ignore_backoff: bool = False) -> DeliveryReport:
+    """Post every due pending alert; returns counts. Never raises for a delivery failure.
+
+    `ignore_backoff` (run --once) attempts alerts waiting out a retry backoff
+    too, once each: a one-shot run has no later run to wait for.
+    """
+    return Delivery(db, config, sinks, now or utcnow, sleep, budget, ignore_backoff).run()

@@ -11,6 +11,7 @@ from monitor.alert.format import Message, plain
 from monitor.alert.slack import SlackSink
 from monitor.config import Config
 from monitor.models import Receipt
+from monitor.secrets import target_ref
 
 SLACK = "slack"
 
@@ -66,28 +67,52 @@ class AppriseSink:
         return Receipt(ok=bool(ok), error=None if ok else "apprise delivery failed")
 
 
+class UnconfiguredSink:
+    """An alert whose apprise target is no longer in the config: nothing to send it with."""
+
+    name = "apprise"
+    supports_threads = False
+
+    def post(self, channel: str, message: Message, *, alert_id: int | None = None,
+             thread_ts: str | None = None, broadcast: bool = False,
+             text_only: bool = False) -> Receipt:
+        return Receipt(ok=False, permanent=True,
+                       error=f"apprise target of {channel} is no longer in the config")
+
+
 @dataclass
 class Sinks:
     slack: Sink
-    extra: dict[str, Sink] = field(default_factory=dict)  # apprise URL -> sink
+    extra: dict[str, Sink] = field(default_factory=dict)  # target ref (apprise:<hash>) -> sink
 
-    def for_target(self, target: str) -> Sink:
+    def for_target(self, target: str, config: Config | None = None) -> Sink:
+        """The sink of a stored target; apprise URLs are looked up in `config` by hash."""
         if target == SLACK:
             return self.slack
         if target not in self.extra:
-            self.extra[target] = AppriseSink(target)
+            url = _configured_url(config, target) if config is not None else None
+            self.extra[target] = AppriseSink(url) if url else UnconfiguredSink()
         return self.extra[target]
+
+
+def _configured_url(config: Config, ref: str) -> str | None:
+    return next((url for ch in config.channels.values() for url in ch.targets
+                 if target_ref(url) == ref), None)
 
 
 def build_sinks(config: Config, env: Mapping[str, str]) -> Sinks:
     """Slack with a token (else the console), plus one apprise sink per configured URL."""
     token = env.get("SLACK_BOT_TOKEN", "").strip()
     slack: Sink = SlackSink(token, env.get("SLACK_API_URL") or None) if token else ConsoleSink()
-    extra: dict[str, Sink] = {url: AppriseSink(url) for ch in config.channels.values()
-                              for url in ch.targets}
+    extra: dict[str, Sink] = {target_ref(url): AppriseSink(url)
+                              for ch in config.channels.values() for url in ch.targets}
     return Sinks(slack=slack, extra=extra)
 
 
 def targets_for(config: Config, channel: str) -> list[str]:
-    """Every delivery target of a channel: Slack (or console) plus its apprise URLs."""
-    return [SLACK, *config.channel_settings(channel).targets]
+    """Every delivery target of a channel: Slack (or console) plus its apprise targets.
+
+    Apprise targets are returned as references (`apprise:<hash>`): these are
+    what the outbox stores, so the URL and its credentials stay in the config.
+    """
+    return [SLACK, *(target_ref(url) for url in config.channel_settings(channel).targets)]

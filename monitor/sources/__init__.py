@@ -21,6 +21,7 @@ import httpx
 from monitor.config import Defaults, SourceConfig
 from monitor.models import FetchResult
 from monitor.sources.follow import follow_new
+from monitor.sources.http import Resolver
 from monitor.sources.identity import canonical_url, item_id, title_key
 from monitor.sources.poll import Enricher, fetch_many
 from monitor.store.sources import SourceState
@@ -35,6 +36,8 @@ def fetch_all(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     enrich: Enricher | None = None,
+    resolver: Resolver | None = None,
 ) -> list[FetchResult]:
     """Synchronous wrapper around `fetch_many` for the pipeline and the scheduler's threads."""
-    return asyncio.run(fetch_many(sources, states, defaults, transport=transport, enrich=enrich))
+    return asyncio.run(fetch_many(sources, states, defaults, transport=transport, enrich=enrich,
+                                  resolver=resolver))

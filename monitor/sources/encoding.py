@@ -37,6 +37,10 @@ _HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.I)
 _SINGLE_BYTE = {"cp1252", "cp1254", "cp874", "iso8859-2", "cp1251", "cp1250", "koi8-r",
                 "iso8859-15", "cp1255", "cp1256", "iso8859-5", "iso8859-7", "cp1253"}
 DETECT_BYTES = 256 * 1024
+# "Mostly UTF-8": a stray byte or two among real multi-byte text.  One bad byte
+# must cost one character (U+FFFD), not turn the whole feed into mojibake.
+MAX_BAD_SEQUENCES = 16
+MULTIBYTE_PER_BAD = 8  # at least this many multi-byte characters per bad sequence
 
 
 @dataclass
@@ -93,6 +97,47 @@ def _looks_utf8(body: bytes) -> bool:
     return True
 
 
+@dataclass
+class _Mostly:
+    text: str
+    bad: list[int]  # byte offsets of the invalid sequences
+
+
+def _mostly_utf8(body: bytes) -> _Mostly | None:
+    """Decode as UTF-8 replacing bad sequences, if the body is UTF-8 with a few stray bytes.
+
+    A legacy-encoded body (GB18030, CP1252 with accents) fails at nearly every
+    non-ASCII character and has almost no valid multi-byte sequences, so it is
+    rejected here and goes on to detection.
+    """
+    parts: list[str] = []
+    bad: list[int] = []
+    pos = 0
+    while True:
+        try:
+            parts.append(body[pos:].decode("utf-8"))
+            break
+        except UnicodeDecodeError as e:
+            bad.append(pos + e.start)
+            if len(bad) > MAX_BAD_SEQUENCES:
+                return None
+            parts.append(body[pos:pos + e.start].decode("utf-8"))
+            parts.append("\ufffd")
+            pos += e.end
+    text = "".join(parts)
+    multibyte = sum(1 for c in text if c > "\x7f" and c != "\ufffd")
+    if not bad or multibyte < MULTIBYTE_PER_BAD * len(bad):
+        return None
+    return _Mostly(text, bad)
+
+
+def _mostly_warning(m: _Mostly, declared: str | None) -> str:
+    where = ", ".join(str(b) for b in m.bad[:5]) + (" …" if len(m.bad) > 5 else "")
+    said = f" (declared {declared})" if declared else ""
+    return (f"{len(m.bad)} invalid UTF-8 sequence(s) at byte offset {where}{said}: "
+            "replaced with U+FFFD, the rest decoded as UTF-8")
+
+
 def _detect(body: bytes) -> str | None:
     from charset_normalizer import from_bytes
 
@@ -143,6 +188,9 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
             warnings.append(f"UTF-8 body declared as {_label(codec)} by the {who}: "
                             "decoded as UTF-8")
             return Decoded(body.decode("utf-8"), "utf-8", warnings)
+        if codec in _SINGLE_BYTE and not body.isascii() and (m := _mostly_utf8(body)):
+            warnings.append(_mostly_warning(m, f"{_label(codec)} by the {who}"))
+            return Decoded(m.text, "utf-8", warnings)
         text = _strict(body, codec)
         if text is not None:
             if i > 0:
@@ -157,6 +205,12 @@ def decode(body: bytes, content_type: str | None = None) -> Decoded:
             warnings.append(f"UTF-8 body declared as {_label(declared[0][1])} by the "
                             f"{declared[0][0]}: decoded as UTF-8")
         return Decoded(text, "utf-8", warnings)
+
+    mostly = _mostly_utf8(body)
+    if mostly is not None:
+        first = f"{_label(declared[0][1])} by the {declared[0][0]}" if declared else None
+        warnings.append(_mostly_warning(mostly, first))
+        return Decoded(mostly.text, "utf-8", warnings)
 
     guess = _detect(body) or "cp1252"
     if declared:

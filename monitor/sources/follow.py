@@ -43,7 +43,7 @@ def extract_lead(html_text: str, url: str | None = None,
 
 async def _follow_one(item: Item, src: SourceConfig, fetcher: Fetcher) -> Item:
     assert item.url is not None
-    resp = await fetcher.get(item.url, {**_ACCEPT, **src.headers})
+    resp = await fetcher.get(item.url, dict(_ACCEPT), src)  # headers: own origin only
     if resp.status == 304 or not resp.body:
         return item
     decoded = decode(resp.body, resp.content_type)

@@ -7,8 +7,10 @@ nothing here decides what the bytes mean.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -16,10 +18,56 @@ from http import HTTPStatus
 import httpx
 
 from monitor.errors import FetchError
+from monitor.origins import Origin, classify, forbidden_host, host_of, literal_address, origin
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 7 * 86400.0  # a hostile or buggy header must not park a source for years
 _REDIRECTS = {301, 302, 303, 307, 308}
+
+
+# host name -> its addresses; [] when it does not resolve (httpx then says why).
+Resolver = Callable[[str], Awaitable[list[str]]]
+
+
+async def system_resolver(host: str) -> list[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({str(info[4][0]) for info in infos})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Where one source's fetches may go (see `monitor.origins`)."""
+
+    origin: Origin | None = None  # the configured URL's origin: `origin_headers` go only here
+    origin_headers: Mapping[str, str] = field(default_factory=dict)
+    allow_private: bool = True  # loopback / private addresses (never link-local or metadata)
+    resolver: Resolver = system_resolver
+
+
+async def addresses(host: str, resolver: Resolver) -> list[str]:
+    ip = literal_address(host)
+    return [str(ip)] if ip is not None else await resolver(host)
+
+
+async def check_target(url: str, policy: Policy) -> None:
+    """Raise FetchError before any byte is sent to a refused address."""
+    why = forbidden_host(url)
+    if why:
+        raise FetchError(f"refused {url[:200]}: {why}")
+    host = host_of(url)
+    for address in await addresses(host, policy.resolver):
+        kind = classify(address)
+        if kind == "forbidden":
+            raise FetchError(f"refused {url[:200]}: {host} resolves to {address}, a "
+                             "link-local or cloud metadata address")
+        if kind == "private" and not policy.allow_private:
+            raise FetchError(f"refused {url[:200]}: {host} resolves to the private address "
+                             f"{address}; set allow_private: true on the source if it is "
+                             "meant to reach an internal host")
 
 
 @dataclass
@@ -99,18 +147,25 @@ async def _read_capped(resp: httpx.Response, max_bytes: int) -> bytes:
 
 
 async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str],
-               max_bytes: int) -> Response:
+               max_bytes: int, policy: Policy) -> Response:
     start = time.monotonic()
     seen = [url]
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        async with client.stream("GET", current, headers=headers) as resp:
+        await check_target(current, policy)
+        send = httpx.Headers(headers)
+        if policy.origin_headers and origin(current) == policy.origin:
+            send.update(policy.origin_headers)  # the operator's headers win, on their origin only
+        async with client.stream("GET", current, headers=send) as resp:
             status = resp.status_code
             if status in _REDIRECTS and "location" in resp.headers:
                 target = str(resp.url.join(resp.headers["location"]))
                 if not target.startswith(("http://", "https://")):
                     raise FetchError(f"redirect to a non-HTTP URL: {target[:200]}",
                                      http_status=status)
+                if current.startswith("https://") and target.startswith("http://"):
+                    raise FetchError(f"redirect from https down to plain http refused: "
+                                     f"{target[:200]}", http_status=status)
                 if target in seen:
                     chain = " -> ".join([*seen[seen.index(target):], target])
                     raise FetchError(f"redirect loop: {chain[:300]}", http_status=status)
@@ -131,12 +186,18 @@ async def _get(client: httpx.AsyncClient, url: str, headers: dict[str, str],
 
 
 async def fetch(client: httpx.AsyncClient, url: str, *, headers: dict[str, str],
-                timeout: float, connect_timeout: float, max_bytes: int) -> Response:
-    """GET `url` within an overall deadline; raise FetchError with a specific message."""
+                timeout: float, connect_timeout: float, max_bytes: int,
+                policy: Policy | None = None) -> Response:
+    """GET `url` within an overall deadline; raise FetchError with a specific message.
+
+    `policy` says which addresses each hop may reach and where the source's own
+    headers may go; without one, only link-local/metadata addresses are refused.
+    """
     try:
         # wait_for bounds the whole exchange: a server trickling one byte a second
         # never trips httpx's per-read timeout, but it does trip this.
-        return await asyncio.wait_for(_get(client, url, headers, max_bytes), timeout)
+        return await asyncio.wait_for(
+            _get(client, url, headers, max_bytes, policy or Policy()), timeout)
     except TimeoutError:
         raise FetchError(f"timed out after {seconds(timeout)}") from None
     except FetchError:

@@ -21,8 +21,17 @@ import httpx
 from monitor.config import Defaults, SourceConfig
 from monitor.errors import FetchError, SourceError
 from monitor.models import FetchResult, Item
+from monitor.origins import classify, host_of, origin
 from monitor.sources.feed import parse_feed
-from monitor.sources.http import Response, fetch, make_client
+from monitor.sources.http import (
+    Policy,
+    Resolver,
+    Response,
+    addresses,
+    fetch,
+    make_client,
+    system_resolver,
+)
 from monitor.store.sources import SourceState
 
 log = logging.getLogger(__name__)
@@ -60,11 +69,36 @@ def _parsers() -> dict[str, Parser]:
 class Fetcher:
     """One poll's shared client and semaphores; `get` is usable by enrichers too."""
 
-    def __init__(self, client: httpx.AsyncClient, defaults: Defaults) -> None:
+    def __init__(self, client: httpx.AsyncClient, defaults: Defaults,
+                 resolver: Resolver | None = None) -> None:
         self.client = client
         self.defaults = defaults
+        self._base_resolver = resolver or system_resolver
+        self._resolved: dict[str, list[str]] = {}
         self._all = asyncio.Semaphore(max(defaults.concurrency, 1))
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._policies: dict[str, Policy] = {}
+
+    async def resolver(self, host: str) -> list[str]:
+        """Addresses of `host`, looked up once per poll (the address checks ask per hop)."""
+        if host not in self._resolved:
+            self._resolved[host] = await self._base_resolver(host)
+        return self._resolved[host]
+
+    async def policy_for(self, src: SourceConfig) -> Policy:
+        """The source's origin, headers and whether private addresses are its own.
+
+        A source whose configured URL is itself loopback/private was the
+        operator's choice: its redirects and article links may stay there.
+        """
+        policy = self._policies.get(src.name)
+        if policy is None:
+            allow = src.allow_private or any(
+                classify(a) == "private"
+                for a in await addresses(host_of(src.url), self.resolver))
+            policy = self._policies[src.name] = Policy(
+                origin(src.url), dict(src.headers), allow, self.resolver)
+        return policy
 
     def _host_sem(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -73,11 +107,16 @@ class Fetcher:
             sem = self._hosts[host] = asyncio.Semaphore(max(self.defaults.per_host, 1))
         return sem
 
-    async def get(self, url: str, headers: dict[str, str]) -> Response:
+    async def get(self, url: str, headers: dict[str, str],
+                  src: SourceConfig | None = None) -> Response:
+        """GET for `src` (its headers only to its origin), or without any source's headers."""
         d = self.defaults
+        policy = await self.policy_for(src) if src is not None else Policy(
+            resolver=self.resolver)
         async with self._host_sem(url), self._all:
             return await fetch(self.client, url, headers=headers, timeout=d.timeout,
-                               connect_timeout=d.connect_timeout, max_bytes=d.max_bytes)
+                               connect_timeout=d.connect_timeout, max_bytes=d.max_bytes,
+                               policy=policy)
 
 
 def _request_headers(src: SourceConfig, state: SourceState | None) -> dict[str, str]:
@@ -87,7 +126,7 @@ def _request_headers(src: SourceConfig, state: SourceState | None) -> dict[str, 
             headers["If-None-Match"] = state.etag
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
-    headers.update(src.headers)  # the operator's explicit headers win
+    # src.headers are added per hop, and only on the source's own origin (Fetcher.get).
     return headers
 
 
@@ -97,7 +136,7 @@ async def fetch_one(fetcher: Fetcher, src: SourceConfig, state: SourceState | No
     start = time.monotonic()
     result = FetchResult(source=src.name, status="error")
     try:
-        resp = await fetcher.get(src.url, _request_headers(src, state))
+        resp = await fetcher.get(src.url, _request_headers(src, state), src)
         result.http_status = resp.status
         result.etag = resp.headers.get("etag")
         result.last_modified = resp.headers.get("last-modified")
@@ -140,14 +179,19 @@ async def fetch_many(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     enrich: Enricher | None = None,
+    resolver: Resolver | None = None,
 ) -> list[FetchResult]:
-    """One FetchResult per source, in input order; never raises for a source problem."""
+    """One FetchResult per source, in input order; never raises for a source problem.
+
+    `resolver` (host -> addresses) is what the address rules check; tests pass
+    one to make a name "resolve" to a private or metadata address.
+    """
     if not sources:
         return []
     parsers = _parsers()
     limit = max(defaults.concurrency, 1)
     async with make_client(defaults.user_agent, defaults.timeout, defaults.connect_timeout,
                            limit, transport) as client:
-        fetcher = Fetcher(client, defaults)
+        fetcher = Fetcher(client, defaults, resolver)
         tasks = [fetch_one(fetcher, s, states.get(s.name), parsers, enrich) for s in sources]
         return list(await asyncio.gather(*tasks))

@@ -11,6 +11,12 @@ SUMMARY_MAX = 2000
 TITLE_MAX = 500
 
 _WS = re.compile(r"\s+")
+# Control characters (C0 but tab/newline/CR, DEL, C1), invisible format characters
+# (zero-width space, word joiner, BOM) and bidi overrides/isolates, which can make a
+# headline display as something else.  ZWJ/ZWNJ stay: emoji and Persian need them.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e"
+    "\u2066-\u2069\ufff9-\ufffb]")
 # Real markup only: a tag name followed by space, "/" or ">", a comment or a CDATA/doctype.
 # Text such as "<!channel>", "<@U123>" or "<https://x|y>" is not markup and must survive
 # as text so the alert layer can escape it visibly.
@@ -23,8 +29,13 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _STRIP_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "svg"]
 
 
+def strip_invisible(text: str) -> str:
+    """Drop control and invisible characters; tab and newline stay for the caller to judge."""
+    return _INVISIBLE.sub("", text)
+
+
 def collapse(text: str) -> str:
-    return _WS.sub(" ", text).strip()
+    return _WS.sub(" ", strip_invisible(text)).strip()
 
 
 def html_to_text(markup: str | None) -> str:

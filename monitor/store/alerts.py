@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from monitor.models import Alert
 from monitor.store.db import dumps, iso
+from monitor.store.tx import transaction
 
 
 def story_parent(db: sqlite_utils.Database, alert: Alert) -> dict[str, object] | None:
@@ -38,7 +42,7 @@ def ops_raised_since(db: sqlite_utils.Database, reason: str, since: datetime) ->
 
 def move_to_digest(db: sqlite_utils.Database, channel: str, below: float) -> int:
     """Low-score and keyword-only pending alerts of a digest channel wait for the digest."""
-    with db.conn:
+    with transaction(db):
         cur = db.execute(
             """UPDATE alerts SET status = 'digest'
                WHERE status = 'pending' AND kind = 'item' AND channel = ? AND attempts = 0
@@ -77,7 +81,7 @@ def digest_exists(db: sqlite_utils.Database, channel: str, day: str,
 
 def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: list[int],
                   now: datetime, target: str = "slack") -> int:
-    with db.conn:
+    with transaction(db):
         cur = db.execute(
             "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload,"
             " target) VALUES (NULL, ?, ?, 'pending', ?, 'digest', ?, ?)",
@@ -90,7 +94,7 @@ def create_digest(db: sqlite_utils.Database, channel: str, day: str, alert_ids: 
 def mark_digested(db: sqlite_utils.Database, alert_ids: list[int], ts: str | None,
                   now: datetime) -> None:
     """Rows summarised by a posted digest count as delivered, with the digest's ts."""
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ? WHERE id = ? AND"
             " status = 'digest'",
@@ -127,8 +131,7 @@ def enqueue_ops(db: sqlite_utils.Database, channel: str, text: str, now: datetim
         "INSERT INTO alerts (item_id, channel, reason, status, created_at, kind, payload)"
         " VALUES (NULL, ?, ?, 'pending', ?, 'ops', ?)",
         [channel, reason, iso(now), dumps({"text": text})],
-    )
-    db.conn.commit()
+    )  # sqlite-utils commits it, or it joins the caller's transaction
     return int(cur.lastrowid or 0)
 
 
@@ -142,9 +145,56 @@ def pending(db: sqlite_utils.Database) -> list[Alert]:
         "SELECT * FROM alerts WHERE status = 'pending' ORDER BY id")]
 
 
+def claim(db: sqlite_utils.Database, alert_id: int, token: str, now: datetime,
+          stale_after: timedelta) -> Alert | None:
+    """Claim a pending alert for posting; its fresh row, or None if another writer has it.
+
+    The row is re-read inside the claim: a snapshot taken before may miss
+    another writer's attempt mark or backoff, and posting from it could repeat
+    a post whose outcome is unknown.
+    """
+    db.conn.create_function("monitor_claim_dead", 1, _claim_dead, deterministic=False)
+    with transaction(db):
+        cur = db.execute(
+            "UPDATE alerts SET claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'pending'"
+            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?"
+            "      OR monitor_claim_dead(claimed_by))",
+            [token, iso(now), alert_id, token, iso(now - stale_after)],
+        )
+        if cur.rowcount != 1:
+            return None
+        rows = list(db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
+    return _to_alert(rows[0])
+
+
+def claim_token() -> str:
+    """host:pid:random: a claim whose process is gone can be taken over at once."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _claim_dead(token: str | None) -> bool:
+    host, _, rest = (token or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's claim: only the lease can expire it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by someone else
+    return False
+
+
+def release(db: sqlite_utils.Database, alert_id: int, token: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE alerts SET claimed_by = NULL, claimed_at = NULL"
+                   " WHERE id = ? AND claimed_by = ?", [alert_id, token])
+
+
 def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,
               channel_id: str | None = None, thread_ts: str | None = None) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ?, channel_id = ?,"
             " thread_ts = ?, attempt_started_at = NULL, last_error = NULL WHERE id = ?",
@@ -153,7 +203,7 @@ def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: dat
 
 
 def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET status = 'failed', last_error = ?, attempt_started_at = NULL"
             " WHERE id = ?",
@@ -169,7 +219,7 @@ def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
     `not_posted` (a 429, a refused token) gives the attempt back: Slack said it
     did nothing, so it must not bring the alert closer to `max_attempts`.
     """
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET last_error = ?, next_attempt_at = ?,"
             " attempt_started_at = CASE WHEN ? THEN attempt_started_at END,"
@@ -180,7 +230,7 @@ def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
 
 def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> None:
     """Recorded *before* the post: a row still carrying it after a crash has unknown outcome."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
             [iso(now), alert_id],
@@ -189,7 +239,7 @@ def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> Non
 
 def count_attempt(db: sqlite_utils.Database, alert_id: int) -> None:
     """An attempt that never reached the post (the history check failed) still counts."""
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE alerts SET attempts = attempts + 1 WHERE id = ?", [alert_id])
 
 

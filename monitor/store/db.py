@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import sqlite_utils
 
 from monitor.errors import StoreError
 from monitor.store.schema import migrate
+from monitor.store.tx import BUSY_TIMEOUT_MS, store_error
 
 
 def utcnow() -> datetime:
@@ -40,12 +42,17 @@ def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(p)
-        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except StoreError:
         raise
-    except Exception as e:  # sqlite3.DatabaseError, OSError: both mean "unusable"
+    except sqlite3.Error as e:
+        err = store_error(e, str(p))
+        if type(err) is StoreError:  # not a lock/full/read-only fault: the file is unusable
+            raise StoreError(f"{p}: cannot open database: {e}") from e
+        raise err from e
+    except OSError as e:
         raise StoreError(f"{p}: cannot open database: {e}") from e
     return db

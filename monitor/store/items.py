@@ -17,6 +17,7 @@ import sqlite_utils
 
 from monitor.models import Classification, Item
 from monitor.store.db import dumps, iso
+from monitor.store.tx import transaction
 
 # Titles repeat across years ("Weekly trade roundup"); only recent twins count.
 TITLE_MATCH_WINDOW = timedelta(days=14)
@@ -77,7 +78,7 @@ def insert_item(
     model_version: str | None = None,
 ) -> None:
     """Store a new item and its outbox rows in one transaction: persist before delivery."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             """INSERT INTO items (id, source, guid, url, canonical_url, title, title_key, summary,
                 lang, published, first_seen, relevant, score, topic, item, jurisdiction, why, facts,

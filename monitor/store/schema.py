@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from monitor.store.tx import transaction
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 
@@ -191,18 +193,51 @@ def _m005_scheduled_reports(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
-                               _m004_items_search, _m005_scheduled_reports]
+def _m006_delivery_claims(db: sqlite_utils.Database) -> None:
+    # A writer claims an alert row before posting it, so two writers (or a
+    # writer racing a stale one) never post the same alert twice.
+    db.executescript(
+        """
+        ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
+        ALTER TABLE alerts ADD COLUMN claimed_at TEXT;
+        """
+    )
+
+
+def _m007_apprise_targets_by_reference(db: sqlite_utils.Database) -> None:
+    # Apprise URLs carry credentials: alerts name their target by hash instead, and
+    # delivery looks the URL up in the config (monitor.secrets).
+    from monitor.secrets import is_ref, target_ref
+
+    for (target,) in db.execute("SELECT DISTINCT target FROM alerts").fetchall():
+        if target not in ("slack", "console") and not is_ref(str(target)):
+            db.execute("UPDATE alerts SET target = ? WHERE target = ?",
+                       [target_ref(str(target)), target])
+            db.execute("UPDATE alerts SET reason = replace(reason, ?, ?)"
+                       " WHERE kind = 'ops' AND instr(reason, ?) > 0",
+                       [target, target_ref(str(target)), target])
+
+
+MIGRATIONS: list[Migration] = [
+    _m001_initial, _m002_source_warnings, _m003_alert_log_view,
+    _m004_items_search, _m005_scheduled_reports, _m006_delivery_claims,
+    _m007_apprise_targets_by_reference,
+]
 
 
 def migrate(db: sqlite_utils.Database) -> int:
-    """Apply pending migrations in order; return the schema version."""
+    """Apply pending migrations in order; return the schema version.
+
+    Each step and its version row commit together (`transaction`: BEGIN
+    IMMEDIATE, so two processes opening a fresh database cannot both run a
+    step); a step that fails leaves the schema as it was before it.  The
+    version is re-read inside the transaction for the same reason.
+    """
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations"
         " (version INTEGER PRIMARY KEY, applied_at TEXT)"
     )
-    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-    current = row[0] or 0
+    current = _version(db)
     if current > len(MIGRATIONS):
         from monitor.errors import StoreError
 
@@ -211,10 +246,17 @@ def migrate(db: sqlite_utils.Database) -> int:
             "upgrade the monitor"
         )
     for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.conn:
+        with transaction(db):
+            if _version(db) >= version:
+                continue  # another process applied it meanwhile
             step(db)
             db.execute(
                 "INSERT INTO schema_migrations VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
                 [version],
             )
     return len(MIGRATIONS)
+
+
+def _version(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)

@@ -28,6 +28,10 @@ class SourceState:
 
 
 def ensure_source(db: sqlite_utils.Database, name: str, url: str, kind: str) -> None:
+    """Create or update the source's row; a read only when nothing changed."""
+    row = db.execute("SELECT url, kind FROM sources WHERE name = ?", [name]).fetchone()
+    if row is not None and tuple(row) == (url, kind):
+        return
     db.execute(
         "INSERT INTO sources (name, url, kind) VALUES (?, ?, ?)"
         " ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind,"
@@ -98,7 +102,6 @@ def set_ops_alerted(db: sqlite_utils.Database, name: str, value: str | None,
         "UPDATE sources SET ops_alerted = ?, health = COALESCE(?, health) WHERE name = ?",
         [value, health, name],
     )
-    db.conn.commit()
 
 
 def item_times(db: sqlite_utils.Database, name: str, limit: int = 60) -> list[str]:

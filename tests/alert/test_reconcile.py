@@ -165,6 +165,7 @@ def test_apprise_copies_of_a_digest_channel_get_their_own_digest(
         clock: Clock) -> None:
     hook = feed_server.url("/hook").replace("http://", "json://")
     cfg = _digest_cfg(targets=[hook])
+    from monitor.alert import targets_for
     from monitor.models import Classification, Item
     from monitor.store.items import AlertRequest, insert_item
 
@@ -172,7 +173,8 @@ def test_apprise_copies_of_a_digest_channel_get_their_own_digest(
         item = Item(id=f"d{n}", source="wire", title=f"Rare earth note {n}",
                     url=f"https://n.example/{n}")
         insert_item(db, item, Classification(relevant=False, score=0.1),
-                    [AlertRequest("#re", "watch:re", t) for t in ("slack", hook)], clock.now)
+                    [AlertRequest("#re", "watch:re", t) for t in targets_for(cfg, "#re")],
+                    clock.now)
     clock.advance(3 * 3600)
     for _ in range(2):
         run(db, fake_slack, clock, cfg)

@@ -76,8 +76,5 @@ def test_backup_while_run_writes(tmp_path: Path, feed_server: FeedServer) -> Non
     assert sizes == sorted(sizes)  # each copy a later state than the one before
     split = [(item, n, final.get(item)) for copy in copies for item, n in copy.items()
              if final.get(item) != n]
-    if split:
-        # A copy is one committed state; an item and its outbox rows should be one commit.
-        # sqlite-utils 4's db.execute() commits each write made outside an explicit BEGIN,
-        # so store.items.insert_item commits them apart (atomic writes: issue 11).
-        pytest.xfail(f"item committed apart from its alerts: {split[:3]}")
+    # A copy is one committed state: an item and its outbox rows are one commit.
+    assert not split, f"item committed apart from its alerts: {split[:3]}"

@@ -49,3 +49,26 @@ def test_bom_wins_and_bad_bytes_are_replaced() -> None:
 def test_unknown_charset_label() -> None:
     d = decode(b"<t>plain</t>", "text/xml; charset=bogus-8")
     assert d.text == "<t>plain</t>" and "unknown charset" in d.warnings[0]
+
+
+def _zh_feed(stray: bytes = b"\xa9") -> bytes:
+    entries = "".join(f"<item><title>{TEXT}（第{i}号）</title></item>" for i in range(20))
+    body = f'<?xml version="1.0" encoding="utf-8"?><rss>{entries}</rss>'.encode()
+    cut = body.index(b"</item>", len(body) // 2)
+    return body[:cut] + b"ok" + stray + body[cut:]  # one stray byte in an unrelated entry
+
+
+def test_one_stray_byte_in_utf8_costs_one_character_not_the_feed() -> None:
+    body = _zh_feed()
+    for content_type in ("text/xml; charset=utf-8", "text/xml", "text/xml; charset=iso-8859-1"):
+        d = decode(body, content_type)
+        assert d.encoding == "utf-8", content_type
+        assert d.text.count(TEXT) == 20 and d.text.count("\ufffd") == 1
+        (warning,) = [w for w in d.warnings if "invalid UTF-8" in w]
+        assert f"byte offset {body.index(b'ok' + bytes([0xa9])) + 2}" in warning
+
+
+def test_legacy_bodies_are_not_mistaken_for_mostly_utf8() -> None:
+    for text, codec in [(TEXT * 4, "gb18030"), ("Exportação e licença " * 4, "cp1252")]:
+        d = decode(("<p>" + text + "</p>").encode(codec), "text/html; charset=utf-8")
+        assert text in d.text and d.encoding != "utf-8", codec

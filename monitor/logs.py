@@ -73,7 +73,7 @@ def setup(verbose: bool = False) -> None:
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False, sort_keys=False)
     else:
         tail = []
-        renderer = structlog.dev.ConsoleRenderer(colors=False, pad_event=0)
+        renderer = structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -45,12 +45,19 @@ def test_backup_while_run_writes(tmp_path: Path, feed_server: FeedServer) -> Non
               "link": f"https://news.example.org/{n}", "guid": f"g{n}",
               "summary": f"Batch {n} of the licence notices.",
               "published": now - timedelta(minutes=n)} for n in range(N)]
-    url = feed_server.set("/many.xml", rss(items))
+    # One poll of one source is one transaction, so spread the items over many
+    # sources: the run commits them in steps that the copies can land between.
+    feeds = 30
+    per = N // feeds
+    sources = "".join(
+        f"  - name: many{k}\n    url: "
+        f"{feed_server.set(f'/many{k}.xml', rss(items[k * per:(k + 1) * per]))}\n"
+        for k in range(feeds))
     (tmp_path / "monitor.yaml").write_text(
         f"database: {tmp_path / 'monitor.db'}\ndefaults: {{interval: 1h, timeout: 30s}}\n"
         'alerts: {channel: "#export-controls", pace: 0s}\n'
         'watch:\n  - name: licences\n    keywords: ["export licence"]\n    channel: "#lic"\n'
-        f"sources:\n  - name: many\n    url: {url}\n", encoding="utf-8")
+        f"sources:\n{sources}", encoding="utf-8")
     env = env_for(tmp_path, LOG_FORMAT="json")
     db = tmp_path / "monitor.db"
     run = start_run(env)

@@ -92,5 +92,5 @@ def test_stored_apprise_urls_are_replaced_by_references(tmp_path: Path) -> None:
     db.execute("INSERT INTO alerts (channel, reason, created_at, kind, target) VALUES"
                " ('#c', 'ops', '2026-01-01T00:00:00Z', 'ops', ?)", [url])
     with transaction(db):  # as on a database written before the migration
-        schema_mod._m005_apprise_targets_by_reference(db)
+        schema_mod._m007_apprise_targets_by_reference(db)
     assert [r[0] for r in db.execute("SELECT target FROM alerts")] == [target_ref(url)]

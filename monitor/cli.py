@@ -33,8 +33,9 @@ def _fail(message: str) -> None:
 
 def _classifier(cfg: Config) -> Any:
     from monitor.classify import load_classifier
+    from monitor.feedback.versions import active_model_path
 
-    return load_classifier(cfg.model, threshold=cfg.alerts.threshold)
+    return load_classifier(active_model_path(cfg), threshold=cfg.alerts.threshold)
 
 
 def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:
@@ -78,10 +79,16 @@ def run(once: bool, config_path: str | None) -> None:
             click.echo(line, err=True)
         click.echo(f"delivery: {delivery}", err=True)
         return
+    from monitor import feedback
     from monitor.schedule import Monitor
 
     click.echo(f"monitoring {len(cfg.sources)} sources; Ctrl-C to stop", err=True)
-    Monitor(watcher, _classifier, _pipeline).run_forever()
+    monitor = Monitor(watcher, _classifier, _pipeline)
+    services = feedback.start(lambda: watcher.config, monitor, os.environ, _classifier)
+    try:
+        monitor.run_forever()
+    finally:
+        services.stop()
 
 
 @cli.command("check-config")
@@ -118,7 +125,11 @@ def log_cmd(limit: int, as_json: bool, status: str | None, channel: str | None) 
     rows = [r for r in recent(db, limit=limit * 4 if (status or channel) else limit)
             if (not status or r["status"] == status) and (not channel or r["channel"] == channel)]
     rows = rows[:limit]
+    from monitor.store.corrections import for_alerts
+
+    feedback = for_alerts(db, [int(r["id"]) for r in rows])
     for r in rows:
+        r["corrections"] = feedback.get(int(r["id"]))
         for key in ("topic", "item", "jurisdiction"):
             r[key] = json.loads(r[key]) if isinstance(r.get(key), str) else (r.get(key) or [])
         if isinstance(r.get("payload"), str):
@@ -135,7 +146,8 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title="Recent alerts (newest first)", show_lines=False)
-    for col in ("id", "created", "status", "channel", "reason", "source", "labels", "title / link"):
+    for col in ("id", "created", "status", "channel", "reason", "source", "labels", "feedback",
+                "title / link"):
         table.add_column(col, overflow="fold")
     for r in rows:
         labels = " · ".join(
@@ -146,16 +158,25 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
         title = r.get("title") or (r.get("payload") or {}).get("text", "")
         status = r["status"] + (f": {r['last_error']}" if r.get("last_error") else "")
         table.add_row(str(r["id"]), str(r["created_at"]), status, r["channel"], r["reason"],
-                      r.get("source") or "-", labels, f"{title}\n{r.get('url') or ''}".strip())
+                      r.get("source") or "-", labels, _feedback_cell(r.get("corrections")),
+                      f"{title}\n{r.get('url') or ''}".strip())
     Console(width=160).print(table)
+
+
+def _feedback_cell(summary: dict[str, Any] | None) -> str:
+    """'✓2 ✗1' (analysts who marked it relevant / not relevant), '-' when nobody did."""
+    if not summary:
+        return "-"
+    return f"✓{summary['relevant']} ✗{summary['not_relevant']}"
 
 
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.classify.commands import COMMANDS as CLASSIFY
+    from monitor.feedback.commands import COMMANDS as FEEDBACK
     from monitor.sources.commands import COMMANDS as SOURCES
 
-    for cmd in (*CLASSIFY, *SOURCES, *ALERT):
+    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *FEEDBACK):
         cli.add_command(cmd)
 
 

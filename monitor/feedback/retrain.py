@@ -14,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,17 +46,17 @@ def default_dev() -> Path:
 
 
 def default_trainer(corrections: list[dict[str, Any]]) -> bytes:
-    """What `monitor train` does, with the corrections given instead of the whole table."""
-    try:
-        from monitor.classify import examples as ex_mod
-        from monitor.classify.taxonomy import load_taxonomy
-        from monitor.classify.train import dump_artifact, fit, gather
-    except ImportError as e:  # scikit-learn is a training dependency, not a runtime one
-        raise ModelError(f"retraining needs the training dependencies ({e}); install "
-                         "requirements-dev.lock or run `monitor train` where they are") from e
-    base, _ = gather([], None)
-    extra = [ex_mod.from_record(r, "correction") for r in corrections]
-    return dump_artifact(fit(ex_mod.merge([base, extra]), load_taxonomy()))
+    """Fit in a child process (see fit_job); ModelError with its message when it fails."""
+    with tempfile.TemporaryDirectory(prefix="monitor-retrain-") as tmp:
+        src, out = Path(tmp) / "corrections.jsonl", Path(tmp) / "model.json.gz"
+        src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corrections),
+                       encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "monitor.feedback.fit_job", str(src),
+                               str(out)], capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not out.is_file():
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ModelError(f"training exited with {proc.returncode}: {last}")
+        return out.read_bytes()
 
 
 @dataclass(frozen=True)

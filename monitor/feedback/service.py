@@ -31,7 +31,8 @@ class Services:
 def start(config: Callable[[], Config], monitor: Any, env: Mapping[str, str],
           classifier_for: Callable[[Config], Any] | None = None) -> Services:
     """Socket Mode when SLACK_APP_TOKEN (and SLACK_BOT_TOKEN) are set; retraining when
-    the config has `retrain:`.  `monitor.classifier` is replaced when the model changes."""
+    the config has `retrain:`.  `monitor.classifier` is replaced when the CURRENT model
+    changes (a retrain, or `monitor model use`)."""
     services = Services()
     cfg = config()
     app_token = env.get("SLACK_APP_TOKEN", "").strip()
@@ -45,7 +46,8 @@ def start(config: Callable[[], Config], monitor: Any, env: Mapping[str, str],
         listener.start()
         services.listener = listener
         services.stops.append(listener.stop)
-    if cfg.retrain is not None and cfg.retrain.enabled and classifier_for is not None:
+    if classifier_for is not None:
+        # Also without `retrain:`: it follows `monitor model use` (a rollback) from a shell.
         load = classifier_for
 
         def swap() -> None:

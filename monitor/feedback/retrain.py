@@ -45,17 +45,37 @@ def default_dev() -> Path:
     return DEV
 
 
+_children: set[subprocess.Popen[str]] = set()
+_children_lock = threading.Lock()
+
+
+def stop_training() -> None:
+    """End any fit under way (shutdown): no orphan keeps burning CPU after `monitor run`."""
+    with _children_lock:
+        running = list(_children)
+    for child in running:
+        child.terminate()
+
+
 def default_trainer(corrections: list[dict[str, Any]]) -> bytes:
     """Fit in a child process (see fit_job); ModelError with its message when it fails."""
     with tempfile.TemporaryDirectory(prefix="monitor-retrain-") as tmp:
         src, out = Path(tmp) / "corrections.jsonl", Path(tmp) / "model.json.gz"
         src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corrections),
                        encoding="utf-8")
-        proc = subprocess.run([sys.executable, "-m", "monitor.feedback.fit_job", str(src),
-                               str(out)], capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or not out.is_file():
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ModelError(f"training exited with {proc.returncode}: {last}")
+        child = subprocess.Popen([sys.executable, "-m", "monitor.feedback.fit_job", str(src),
+                                  str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True)
+        with _children_lock:
+            _children.add(child)
+        try:
+            _, err = child.communicate()
+        finally:
+            with _children_lock:
+                _children.discard(child)
+        if child.returncode != 0 or not out.is_file():
+            last = (err.strip().splitlines() or ["no output"])[-1]
+            raise ModelError(f"training exited with {child.returncode}: {last}")
         return out.read_bytes()
 
 
@@ -153,6 +173,14 @@ def retrain(cfg: Config, *, trainer: Trainer = default_trainer, dev: Path | None
         train_set, heldout = split(records, holdout, salt)
         dev_records = _read_dev(dev if dev is not None else default_dev())
 
+        log.info("retraining on %d corrections (%d held out)", len(train_set), len(heldout))
+        try:
+            blob = trainer(train_set)
+        except (ModelError, ValueError) as e:
+            # Counted as a run: the next try waits `every`, not one minute.
+            registry.record_run(db, started, None, False, f"training failed: {e}")
+            raise ModelError(f"training failed: {e}") from e
+
         current = versions.active_model_path(cfg) or str(DEFAULT_MODEL)
         base_version, base_path = versions.store(cfg, Path(current).read_bytes())
         old = score(str(base_path), threshold, dev_records, heldout)
@@ -162,12 +190,6 @@ def retrain(cfg: Config, *, trainer: Trainer = default_trainer, dev: Path | None
             versions.set_current(cfg, base_version)
             registry.activate(db, base_version, now())
 
-        log.info("retraining on %d corrections (%d held out)", len(train_set), len(heldout))
-        try:
-            blob = trainer(train_set)
-        except (ModelError, ValueError) as e:
-            registry.record_run(db, started, None, False, f"training failed: {e}")
-            raise ModelError(f"training failed: {e}") from e
         version, path = versions.store(cfg, blob)
         new = score(str(path), threshold, dev_records, heldout)
         ok, reason = not_worse(new, old, tolerance)
@@ -181,9 +203,7 @@ def retrain(cfg: Config, *, trainer: Trainer = default_trainer, dev: Path | None
             registry.activate(db, version, now())
             log.info("model %s replaces %s (%s)", version, base_version, reason)
         else:
-            with db.conn:
-                db.execute("UPDATE model_versions SET status = 'rejected' WHERE version = ?"
-                           " AND status = 'candidate'", [version])
+            registry.reject(db, version)
             log.warning("model %s kept out, %s stays (%s)", version, base_version, reason)
         return Outcome(version, ok, reason, old, new)
     finally:
@@ -209,7 +229,8 @@ class Retrainer:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None and not self.running:
+        stop_training()
+        if self._thread is not None:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:

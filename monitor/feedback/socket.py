@@ -146,7 +146,11 @@ class FeedbackListener:
 
     def _on_request(self, client: Any, req: SocketModeRequest) -> None:
         # Ack first, whatever the envelope is: an unacknowledged envelope is resent.
-        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        try:
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        except Exception as e:  # the socket died meanwhile: Slack resends, dedupe holds
+            log.warning("could not acknowledge envelope %s (%s); Slack will resend it",
+                        req.envelope_id, e)
         if req.type != "interactive" or not isinstance(req.payload, dict):
             return
         try:

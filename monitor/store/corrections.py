@@ -75,6 +75,7 @@ def record_click(db: sqlite_utils.Database, *, envelope_id: str | None, item_id:
             return Recorded("unknown_item", [])
         prev = db.execute("SELECT relevant, topic FROM corrections WHERE item_id = ?"
                           " AND slack_user = ?", [item_id, user]).fetchone()
+        topics: list[str] | None
         if topic is not None:
             is_relevant, topics = True, [topic]
         elif relevant:

@@ -42,6 +42,12 @@ def activate(db: sqlite_utils.Database, version: str, now: datetime) -> None:
                    " WHERE version = ?", [iso(now), version])
 
 
+def reject(db: sqlite_utils.Database, version: str) -> None:
+    with db.conn:
+        db.execute("UPDATE model_versions SET status = 'rejected' WHERE version = ?"
+                   " AND status = 'candidate'", [version])
+
+
 def listing(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every version, newest first, with how many stored items each one judged."""
     return list(db.query(

@@ -230,7 +230,7 @@ def test_failed_training_keeps_the_model_and_is_logged_as_a_run(cfg: Config, dev
     assert db.execute("SELECT version, accepted, reason FROM retrain_runs").fetchall() == [
         (None, 0, "training failed: training exited with 3: retraining needs the training "
                   "dependencies")]
-    assert versions.current_version(cfg) == versions.version_of(SMALL)
+    assert versions.active_model_path(cfg) == cfg.model  # nothing changed
 
 
 def test_fit_job_usage() -> None:

@@ -53,13 +53,16 @@ class Click:
     channel_id: str | None
     message_ts: str | None
     message: dict[str, Any] | None
+    user_name: str | None = None
 
 
 def parse_clicks(payload: dict[str, Any]) -> list[Click]:
     """Our feedback actions in a block_actions payload; anything else is ignored."""
     if payload.get("type") != "block_actions":
         return []
-    user = str((payload.get("user") or {}).get("id") or "")
+    who = payload.get("user") or {}
+    user = str(who.get("id") or "")
+    name = who.get("username") or who.get("name")
     container = payload.get("container") or {}
     channel = (payload.get("channel") or {}).get("id") or container.get("channel_id")
     message = payload.get("message") if isinstance(payload.get("message"), dict) else None
@@ -81,7 +84,8 @@ def parse_clicks(payload: dict[str, Any]) -> list[Click]:
         out.append(Click(item_id=item_id, user=user,
                          relevant=None if topic else action_id == FEEDBACK_RELEVANT,
                          topic=topic, channel_id=str(channel) if channel else None,
-                         message_ts=str(ts) if ts else None, message=message))
+                         message_ts=str(ts) if ts else None, message=message,
+                         user_name=str(name)[:80] if name else None))
     return out
 
 
@@ -135,7 +139,7 @@ class FeedbackHandler:
             rec = record_click(db, envelope_id=envelope_id, item_id=click.item_id,
                                user=click.user, relevant=click.relevant, topic=click.topic,
                                now=self.clock(), channel_id=click.channel_id,
-                               message_ts=click.message_ts)
+                               message_ts=click.message_ts, user_name=click.user_name)
         finally:
             db.close()
         if rec.status == "duplicate":

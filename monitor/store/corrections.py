@@ -56,7 +56,8 @@ def marks(db: sqlite_utils.Database, item_id: str) -> list[Mark]:
 
 def record_click(db: sqlite_utils.Database, *, envelope_id: str | None, item_id: str, user: str,
                  relevant: bool | None, topic: str | None, now: datetime,
-                 channel_id: str | None = None, message_ts: str | None = None) -> Recorded:
+                 channel_id: str | None = None, message_ts: str | None = None,
+                 user_name: str | None = None) -> Recorded:
     """Record one click in one transaction.
 
     `relevant=None` with a `topic` is a topic correction (which implies relevant).
@@ -87,9 +88,10 @@ def record_click(db: sqlite_utils.Database, *, envelope_id: str | None, item_id:
                    [item_id, user])
         db.execute(
             "INSERT INTO corrections (item_id, relevant, topic, note, created_at, slack_user,"
-            " origin, channel_id, message_ts) VALUES (?, ?, ?, NULL, ?, ?, 'slack', ?, ?)",
+            " slack_user_name, origin, channel_id, message_ts)"
+            " VALUES (?, ?, ?, NULL, ?, ?, ?, 'slack', ?, ?)",
             [item_id, int(is_relevant), json.dumps(topics) if topics is not None else None,
-             iso(now), user, channel_id, message_ts])
+             iso(now), user, user_name, channel_id, message_ts])
     return Recorded("recorded", marks(db, item_id))
 
 

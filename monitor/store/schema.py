@@ -137,7 +137,8 @@ def _m_feedback(db: sqlite_utils.Database) -> None:
     # the classifier versions retraining produced, with the scores that let them in.
     db.executescript(
         """
-        ALTER TABLE corrections ADD COLUMN slack_user TEXT;
+        ALTER TABLE corrections ADD COLUMN slack_user TEXT;       -- Slack user ID (U…)
+        ALTER TABLE corrections ADD COLUMN slack_user_name TEXT;  -- their handle, for reading
         ALTER TABLE corrections ADD COLUMN origin TEXT NOT NULL DEFAULT 'cli';  -- cli | slack
         ALTER TABLE corrections ADD COLUMN channel_id TEXT;
         ALTER TABLE corrections ADD COLUMN message_ts TEXT;

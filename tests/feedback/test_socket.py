@@ -21,7 +21,8 @@ from tests.feedback.conftest import add_item, as_payload_message, deliver
 def corrections(db_path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db_path) as conn:
         return conn.execute("SELECT item_id, relevant, topic, slack_user, origin, channel_id,"
-                            " message_ts FROM corrections ORDER BY id").fetchall()
+                            " message_ts, slack_user_name FROM corrections ORDER BY id"
+                            ).fetchall()
 
 
 def status_text(slack: FakeSlack, ts: str) -> str | None:
@@ -55,7 +56,8 @@ def test_click_is_acked_recorded_and_shown_on_the_alert(
     latency = fake_socket_mode.wait_ack(env)
     wait_for(lambda: len(wired.updates) == 1, what="chat.update")
     print(f"ack latency: {latency * 1000:.1f} ms")
-    assert corrections(db_path) == [(item, 0, None, "U0ANALYST", "slack", "CEXPORTCONT", ts)]
+    assert corrections(db_path) == [
+        (item, 0, None, "U0ANALYST", "slack", "CEXPORTCONT", ts, "analyst")]
     assert status_text(wired, ts) == "marked not relevant by <@U0ANALYST>"
     update = wired.updates[0]
     assert update["channel"] == "CEXPORTCONT" and update["ts"] == ts

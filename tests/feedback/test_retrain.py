@@ -237,3 +237,26 @@ def test_fit_job_usage() -> None:
     from monitor.feedback.fit_job import main
 
     assert main([]) == 2
+
+
+def test_fit_job_trains_on_seeds_training_data_and_the_given_corrections(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples a retrain fits on (the fit itself is `monitor train`'s, minutes long)."""
+    import monitor.classify.train as train_mod
+    from monitor.feedback.fit_job import fit_artifact
+
+    seen: list[Any] = []
+
+    def fake_fit(examples: list[Any], _taxonomy: Any) -> dict[str, Any]:
+        seen.extend(examples)
+        return {"format": "monitor-classifier/1"}
+
+    monkeypatch.setattr(train_mod, "fit", fake_fit)
+    blob = fit_artifact([{"id": "correction:item-1", "item_id": "item-1", "title": "T",
+                          "text": "", "lang": "en", "relevant": False, "topic": [],
+                          "item": [], "jurisdiction": [], "story": "correction:item-1"}])
+    assert json.loads(gzip.decompress(blob))["format"] == "monitor-classifier/1"
+    sources = {e.source for e in seen}
+    assert {"correction", "training"} <= sources
+    (corr,) = [e for e in seen if e.source == "correction"]
+    assert corr.id == "correction:item-1" and corr.relevant is False and corr.weight == 4.0

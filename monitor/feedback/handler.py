@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from monitor.alert.format import (
     truncate,
 )
 from monitor.classify.taxonomy import TOPICS
+from monitor.errors import StoreError
 from monitor.store import open_db
 from monitor.store.corrections import Mark, Recorded, record_click
 
@@ -41,6 +43,8 @@ STATUS_MAX = 2900  # one mrkdwn context element holds 3000 characters
 UNKNOWN_ITEM = ("This alert's item is no longer in the monitor's database (it may have been "
                 "removed or the alert came from another monitor), so your feedback was not "
                 "recorded.")
+NOT_RECORDED = ("The monitor could not record your feedback just now (its database is busy "
+                "or unavailable). Please click again in a minute.")
 ACTIONS = (FEEDBACK_RELEVANT, FEEDBACK_NOT_RELEVANT, FEEDBACK_TOPIC)
 
 
@@ -134,14 +138,20 @@ class FeedbackHandler:
         return outcomes
 
     def _one(self, envelope_id: str | None, click: Click) -> str:
-        db = open_db(self.db_path)
         try:
-            rec = record_click(db, envelope_id=envelope_id, item_id=click.item_id,
-                               user=click.user, relevant=click.relevant, topic=click.topic,
-                               now=self.clock(), channel_id=click.channel_id,
-                               message_ts=click.message_ts, user_name=click.user_name)
-        finally:
-            db.close()
+            db = open_db(self.db_path)
+            try:
+                rec = record_click(db, envelope_id=envelope_id, item_id=click.item_id,
+                                   user=click.user, relevant=click.relevant, topic=click.topic,
+                                   now=self.clock(), channel_id=click.channel_id,
+                                   message_ts=click.message_ts, user_name=click.user_name)
+            finally:
+                db.close()
+        except (StoreError, sqlite3.Error) as e:
+            # Acked already, so Slack will not resend: say so rather than lose it silently.
+            log.error("feedback from %s on %s not recorded: %s", click.user, click.item_id, e)
+            self._ephemeral(click, NOT_RECORDED)
+            return "error"
         if rec.status == "duplicate":
             log.info("feedback envelope %s delivered again: already recorded", envelope_id)
         elif rec.status == "unknown_item":

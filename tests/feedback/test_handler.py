@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
 from monitor.alert.format import FEEDBACK_RELEVANT, FEEDBACK_TOPIC
-from monitor.feedback.handler import parse_clicks, status_line, with_status
+from monitor.feedback.handler import FeedbackHandler, parse_clicks, status_line, with_status
 from monitor.store.corrections import Mark
 from tests.fakes.socket_mode import block_actions
 
@@ -45,3 +50,33 @@ def test_with_status_replaces_the_line_above_the_buttons() -> None:
     assert [b.get("block_id") for b in once] == [None, "feedback_status", "feedback:i1"]
     twice = with_status(once, [Mark("U1", False, None, "t")])
     assert len(twice) == 3 and "not relevant" in twice[1]["elements"][0]["text"]
+
+
+class _Web:
+    def __init__(self) -> None:
+        self.notes: list[dict[str, object]] = []
+
+    def chat_postEphemeral(self, **kw: object) -> None:
+        self.notes.append(kw)
+
+
+def test_unusable_database_is_told_to_the_clicker(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db"
+    bad.write_bytes(b"garbage" * 100)
+    web = _Web()
+    handler = FeedbackHandler(str(bad), web, lambda: datetime.now(UTC))  # type: ignore[arg-type]
+    assert handler.handle("e1", block_actions("item-1", FEEDBACK_RELEVANT)) == ["error"]
+    assert web.notes and "click again" in str(web.notes[0]["text"])
+
+
+def test_services_need_both_tokens(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from monitor import feedback
+    from monitor.config import Config
+
+    cfg = Config.model_validate({"database": str(tmp_path / "m.db")})
+    services = feedback.start(lambda: cfg, object(), {"SLACK_APP_TOKEN": "xapp-1"})
+    assert services.listener is None and feedback.status() == {"enabled": False}
+    assert "SLACK_BOT_TOKEN is not" in caplog.text
+    services.stop()
+    services = feedback.start(lambda: cfg, object(), {})
+    assert services.listener is None and services.retrainer is None

@@ -168,6 +168,9 @@ def retrain(cfg: Config, *, trainer: Trainer = default_trainer, dev: Path | None
     db = open_db(cfg.database)
     try:
         records = load_corrections(cfg.database)
+        if not records:
+            raise ModelError("no corrections to learn from yet: mark alerts in Slack or use "
+                             "`monitor label`")
         started = now()
         salt = str(registry.runs(db))
         train_set, heldout = split(records, holdout, salt)

@@ -19,8 +19,9 @@ def _fail(message: str) -> None:
 
 def _classifier(cfg: Config) -> Any:
     from monitor.classify import load_classifier
+    from monitor.feedback.versions import active_model_path
 
-    return load_classifier(cfg.model, threshold=cfg.alerts.threshold)
+    return load_classifier(active_model_path(cfg), threshold=cfg.alerts.threshold)
 
 
 def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:
@@ -77,7 +78,7 @@ def run(once: bool, config_path: str | None) -> None:
             human(line)
         human(f"delivery: {delivery}")
         return
-    from monitor import ops
+    from monitor import feedback, ops
     from monitor.schedule import Monitor
 
     logs.get_logger("monitor").info("monitor_started", version=version(),
@@ -90,14 +91,17 @@ def run(once: bool, config_path: str | None) -> None:
             listen, config=lambda: watcher.config, version=version(),
             model=getattr(classifier, "version", None),
             providers={"scheduler": lambda: (mon.scheduler.running, "running"
-                                             if mon.scheduler.running else "not running")},
+                                             if mon.scheduler.running else "not running"),
+                       "socket_mode": feedback.health},
         ) if listen else None
     except ops.ListenError as e:
         _fail(f"error: {e}")
         return
+    services = feedback.start(lambda: watcher.config, mon, os.environ, _classifier)
     try:
         mon.run_forever()
     finally:
+        services.stop()
         if server:
             server.stop()
 
@@ -148,7 +152,11 @@ def log_cmd(limit: int, as_json: bool, status: str | None, channel: str | None) 
         _fail(f"error: {e}")
         return
     rows = recent(db, limit=limit, status=status, channel=channel)
+    from monitor.store.corrections import for_alerts
+
+    feedback = for_alerts(db, [int(r["id"]) for r in rows])
     for r in rows:
+        r["corrections"] = feedback.get(int(r["id"]))
         for key in ("topic", "item", "jurisdiction"):
             r[key] = json.loads(r[key]) if isinstance(r.get(key), str) else (r.get(key) or [])
         if isinstance(r.get("payload"), str):
@@ -164,7 +172,8 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title="Recent alerts (newest first)", show_lines=False)
-    for col in ("id", "created", "status", "channel", "reason", "source", "labels", "title / link"):
+    for col in ("id", "created", "status", "channel", "reason", "source", "labels", "feedback",
+                "title / link"):
         table.add_column(col, overflow="fold")
     for r in rows:
         labels = " · ".join(
@@ -175,18 +184,27 @@ def _print_log(rows: list[dict[str, Any]]) -> None:
         title = r.get("title") or (r.get("payload") or {}).get("text", "")
         status = r["status"] + (f": {r['last_error']}" if r.get("last_error") else "")
         table.add_row(str(r["id"]), str(r["created_at"]), status, r["channel"], r["reason"],
-                      r.get("source") or "-", labels, f"{title}\n{r.get('url') or ''}".strip())
+                      r.get("source") or "-", labels, _feedback_cell(r.get("corrections")),
+                      f"{title}\n{r.get('url') or ''}".strip())
     print_table(table)
+
+
+def _feedback_cell(summary: dict[str, Any] | None) -> str:
+    """'✓2 ✗1' (analysts who marked it relevant / not relevant), '-' when nobody did."""
+    if not summary:
+        return "-"
+    return f"✓{summary['relevant']} ✗{summary['not_relevant']}"
 
 
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.analyst.commands import COMMANDS as ANALYST
     from monitor.classify.commands import COMMANDS as CLASSIFY
+    from monitor.feedback.commands import COMMANDS as FEEDBACK
     from monitor.ops.commands import COMMANDS as OPS
     from monitor.sources.commands import COMMANDS as SOURCES
 
-    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS, *ANALYST):
+    for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS, *ANALYST, *FEEDBACK):
         cli.add_command(cmd)
 
 

@@ -308,6 +308,19 @@ class OpsConfig(_Strict):
         return v
 
 
+class RetrainConfig(_Strict):
+    """Background retraining from analyst corrections (Slack feedback, `monitor label`)."""
+
+    enabled: bool = True
+    every: float = 7 * 86400  # least time between two retrains
+    min_corrections: int = Field(20, ge=1)  # new corrections needed since the last one
+    dir: str | None = None  # versioned models; default: models/ beside the database
+    holdout: float = Field(0.2, ge=0.0, lt=1.0)  # share of corrections kept for scoring
+    tolerance: float = Field(0.0, ge=0.0, le=1.0)  # how much lower a score may be and pass
+
+    _d = field_validator("every", mode="before")(lambda v: parse_duration(v))
+
+
 class Config(_Strict):
     database: str = DEFAULT_DB
     model: str | None = None  # classifier artifact; None = the one shipped in the package
@@ -318,6 +331,7 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     ops: OpsConfig = Field(default_factory=OpsConfig)
     report: ReportConfig | None = None
+    retrain: RetrainConfig | None = None  # absent: no background retraining
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:
@@ -415,7 +429,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return model if model is ChannelConfig else None
         ann = f.annotation
         for cand in (Defaults, HtmlOptions, JsonOptions, SourceConfig, AlertsConfig, WatchRule,
-                     ChannelConfig, OpsConfig, LabelFilter, ReportConfig):
+                     ChannelConfig, OpsConfig, LabelFilter, ReportConfig, RetrainConfig):
             if ann is cand or cand.__name__ in str(ann):
                 model = cand
                 break

@@ -19,3 +19,4 @@ def _no_real_slack(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own token must never reach tests."""
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.delenv("SLACK_API_URL", raising=False)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)

@@ -24,6 +24,13 @@ SUMMARY_MAX = 600
 FACT_MAX = 500  # per fact line; five lines stay well inside one 3000-char section
 # By construction the blocks total under ≈9.5k characters, inside Slack's ≈12k budget.
 MAX_BLOCKS = 50
+# Feedback controls (contract: interfaces.md, "Feedback from Slack").  The item id
+# rides in the block_id (menus carry only the option) and in each button's value.
+FEEDBACK_RELEVANT = "feedback_relevant"
+FEEDBACK_NOT_RELEVANT = "feedback_not_relevant"
+FEEDBACK_TOPIC = "feedback_topic"
+FEEDBACK_BLOCK = "feedback:"  # + item id
+FEEDBACK_STATUS_BLOCK = "feedback_status"
 FACT_LABELS = {
     "announcements": "Announcement",
     "effective_dates": "Effective",
@@ -135,8 +142,35 @@ def display_title(row: Mapping[str, Any]) -> str:
     return str(row.get("url") or "").strip() or "(no title)"
 
 
-def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False) -> Message:
-    """An alert for one stored item (an `items` row with decoded JSON lists)."""
+def topic_name(topic: str) -> str:
+    """'new_restriction' -> 'New restriction': the menu shows words, Slack hands back the ID."""
+    return topic.replace("_", " ").capitalize()
+
+
+def feedback_block(item_id: str) -> dict[str, Any]:
+    """Relevant / Not relevant buttons and a topic menu for one item."""
+    from monitor.classify.taxonomy import TOPICS
+
+    value = str(item_id)[:2000]
+    return {"type": "actions", "block_id": (FEEDBACK_BLOCK + str(item_id))[:255], "elements": [
+        {"type": "button", "action_id": FEEDBACK_RELEVANT, "value": value, "style": "primary",
+         "text": {"type": "plain_text", "text": "Relevant"}},
+        {"type": "button", "action_id": FEEDBACK_NOT_RELEVANT, "value": value,
+         "text": {"type": "plain_text", "text": "Not relevant"}},
+        {"type": "static_select", "action_id": FEEDBACK_TOPIC,
+         "placeholder": {"type": "plain_text", "text": "Correct the topic"},
+         "options": [{"text": {"type": "plain_text", "text": topic_name(t)}, "value": t}
+                     for t in TOPICS]},
+    ]}
+
+
+def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False,
+                 feedback: bool = False) -> Message:
+    """An alert for one stored item (an `items` row with decoded JSON lists).
+
+    `feedback` adds the Relevant / Not relevant / topic controls: only when a
+    Socket Mode connection (SLACK_APP_TOKEN) is there to receive the clicks.
+    """
     title = display_title(row)
     url = row.get("url")
     source = str(row.get("source") or "?")
@@ -189,6 +223,8 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
             {"type": "button", "text": {"type": "plain_text", "text": "Open article"},
              "url": target, "action_id": "open_article"},
         ]})
+    if feedback and row.get("id"):
+        blocks.append(feedback_block(str(row["id"])))
     return Message(text=fit_lines(fallback, TEXT_MAX), blocks=blocks[:MAX_BLOCKS])
 
 

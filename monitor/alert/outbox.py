@@ -158,13 +158,14 @@ class Delivery:
         last = self.last_post.get(key)
         return float("-inf") if last is None else last + self.config.alerts.pace
 
-    def _message(self, alert: Alert, in_thread: bool) -> Message | None:
+    def _message(self, alert: Alert, in_thread: bool, feedback: bool = False) -> Message | None:
         if alert.kind == "ops":
             return ops_message(str((alert.payload or {}).get("text", "")))
         if alert.kind == "digest":
             return digest.message(self.db, alert)
         row = item_row(self.db, alert.item_id or "")
-        return item_message(row, alert.reason, in_thread=in_thread) if row else None
+        return (item_message(row, alert.reason, in_thread=in_thread, feedback=feedback)
+                if row else None)
 
     def _deliver(self, sink: Sink, alert: Alert) -> None:
         thread_ts = None
@@ -177,7 +178,8 @@ class Delivery:
                 thread_ts = str(parent["ts"])
         if alert.attempt_started_at and self._already_posted(sink, alert, thread_ts):
             return
-        message = self._message(alert, thread_ts is not None)
+        message = self._message(alert, thread_ts is not None,
+                                feedback=bool(getattr(sink, "feedback", False)))
         if message is None:
             outbox.mark_failed(self.db, alert.id, "item no longer in the database")
             self.report.failed += 1

@@ -103,7 +103,9 @@ def _configured_url(config: Config, ref: str) -> str | None:
 def build_sinks(config: Config, env: Mapping[str, str]) -> Sinks:
     """Slack with a token (else the console), plus one apprise sink per configured URL."""
     token = env.get("SLACK_BOT_TOKEN", "").strip()
-    slack: Sink = SlackSink(token, env.get("SLACK_API_URL") or None) if token else ConsoleSink()
+    feedback = bool(env.get("SLACK_APP_TOKEN", "").strip())  # buttons only with Socket Mode
+    slack: Sink = (SlackSink(token, env.get("SLACK_API_URL") or None, feedback=feedback)
+                   if token else ConsoleSink())
     extra: dict[str, Sink] = {target_ref(url): AppriseSink(url)
                               for ch in config.channels.values() for url in ch.targets}
     return Sinks(slack=slack, extra=extra)

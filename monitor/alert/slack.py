@@ -69,7 +69,9 @@ class SlackSink:
     name = "slack"
     supports_threads = True
 
-    def __init__(self, token: str, base_url: str | None = None, timeout: int = 15) -> None:
+    def __init__(self, token: str, base_url: str | None = None, timeout: int = 15,
+                 feedback: bool = False) -> None:
+        self.feedback = feedback  # item alerts carry feedback buttons (Socket Mode is on)
         self.client = WebClient(token=token, base_url=base_url or DEFAULT_API_URL,
                                 timeout=timeout, retry_handlers=[])
 

@@ -218,10 +218,53 @@ def _m007_apprise_targets_by_reference(db: sqlite_utils.Database) -> None:
                        [target, target_ref(str(target)), target])
 
 
+def _m008_feedback(db: sqlite_utils.Database) -> None:
+    # Slack feedback (issue 17): who marked an item, once per user and item (a later
+    # click replaces the earlier row); envelopes seen, so a redelivery records once;
+    # the classifier versions retraining produced, with the scores that let them in.
+    db.executescript(
+        """
+        ALTER TABLE corrections ADD COLUMN slack_user TEXT;       -- Slack user ID (U…)
+        ALTER TABLE corrections ADD COLUMN slack_user_name TEXT;  -- their handle, for reading
+        ALTER TABLE corrections ADD COLUMN origin TEXT NOT NULL DEFAULT 'cli';  -- cli | slack
+        ALTER TABLE corrections ADD COLUMN channel_id TEXT;
+        ALTER TABLE corrections ADD COLUMN message_ts TEXT;
+        CREATE UNIQUE INDEX IF NOT EXISTS corrections_per_user
+            ON corrections(item_id, slack_user) WHERE slack_user IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS corrections_item ON corrections(item_id, id);
+        CREATE INDEX IF NOT EXISTS corrections_created ON corrections(created_at);
+        CREATE TABLE IF NOT EXISTS feedback_envelopes (
+            envelope_id TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS model_versions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            version TEXT NOT NULL UNIQUE,     -- sha256[:12] of the artifact = items.model_version
+            path TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL,             -- active | retired | rejected
+            corrections INTEGER NOT NULL DEFAULT 0,   -- corrections it was trained with
+            dev_f1 REAL,                      -- relevance F1 on ../shared/eval/dev.jsonl
+            heldout_accuracy REAL,            -- agreement with held-out corrections
+            heldout_n INTEGER,
+            note TEXT,
+            activated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS retrain_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at TEXT NOT NULL,
+            version TEXT,                     -- the candidate, NULL when training failed
+            accepted INTEGER NOT NULL DEFAULT 0,
+            reason TEXT
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial, _m002_source_warnings, _m003_alert_log_view,
     _m004_items_search, _m005_scheduled_reports, _m006_delivery_claims,
-    _m007_apprise_targets_by_reference,
+    _m007_apprise_targets_by_reference, _m008_feedback,
 ]
 
 

@@ -20,6 +20,7 @@ from monitor.alert.format import (
     safe_url,
     shorten,
 )
+from monitor.classify.taxonomy import TOPICS
 
 GOLDEN = Path(__file__).parent / "golden"
 ROW = {
@@ -149,3 +150,44 @@ def test_shorten_never_cuts_inside_a_link_or_entity() -> None:
         assert len(text) <= limit
         assert text.count("<") == text.count(">")
         assert not text.rstrip("…").endswith(("&", "&a", "&am", "&amp"))
+
+
+def test_item_message_with_feedback_controls_golden() -> None:
+    """With Socket Mode on (SLACK_APP_TOKEN): Relevant / Not relevant and a topic menu."""
+    msg = item_message(dict(ROW, id="a1b2c3d4e5f60718"), "classifier", feedback=True)
+    golden("item_message_feedback.json", {"text": msg.text, "blocks": msg.blocks})
+    controls = msg.blocks[-1]
+    assert controls["type"] == "actions" and controls["block_id"] == "feedback:a1b2c3d4e5f60718"
+    assert [e["action_id"] for e in controls["elements"]] == [
+        "feedback_relevant", "feedback_not_relevant", "feedback_topic"]
+    assert [o["value"] for o in controls["elements"][2]["options"]] == list(TOPICS)
+
+
+def test_no_feedback_controls_without_socket_mode() -> None:
+    msg = item_message(dict(ROW, id="a1b2c3d4e5f60718"), "classifier")
+    actions = [e.get("action_id") for b in msg.blocks if b["type"] == "actions"
+               for e in b["elements"]]
+    assert actions == ["open_article"]
+
+
+def test_buttons_follow_slack_app_token() -> None:
+    from monitor.alert.sinks import build_sinks
+    from monitor.config import Config
+
+    cfg = Config()
+    with_app = build_sinks(cfg, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    without = build_sinks(cfg, {"SLACK_BOT_TOKEN": "xoxb-1"})
+    console = build_sinks(cfg, {"SLACK_APP_TOKEN": "xapp-1"})
+    assert getattr(with_app.slack, "feedback", None) is True
+    assert getattr(without.slack, "feedback", None) is False
+    assert getattr(console.slack, "feedback", False) is False  # nothing to click in a console
+
+
+def test_feedback_blocks_pass_slack_sdk_block_kit_checks() -> None:
+    from slack_sdk.models.blocks import Block
+
+    msg = item_message(dict(ROW, id="x" * 300), "classifier", feedback=True)
+    for block in msg.blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.to_dict()  # raises SlackObjectFormationError beyond Slack's limits

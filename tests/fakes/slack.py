@@ -29,6 +29,7 @@ import pytest
 from tests.fakes.server import LoopbackServer
 
 VALID_TOKEN_PREFIX = "xoxb-"
+APP_TOKEN_PREFIX = "xapp-"  # apps.connections.open takes the app-level token
 
 
 def _truthy(value: object) -> bool:
@@ -53,6 +54,11 @@ class FakeSlack:
     history_errors: int = 0  # answer the next N history/replies calls with HTTP 503
     on_accept: Callable[[dict[str, Any]], None] | None = None  # runs after storing, before replying
     clock: Callable[[], float] = time.time  # drives ts values and outage_until
+    # --- Socket Mode and feedback (issue 17) ---
+    socket_url: Callable[[], str] | None = None  # apps.connections.open hands this out
+    connections_open_errors: int = 0  # answer the next N apps.connections.open with 503
+    updates: list[dict[str, Any]] = field(default_factory=list)  # chat.update bodies
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)  # chat.postEphemeral bodies
     lock: threading.Lock = field(default_factory=threading.Lock)
     # files_upload_v2: file id -> {"filename", "length", "data", "title", "channel_id",
     # "thread_ts", "initial_comment", "shared"}
@@ -129,9 +135,10 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.calls.append((method, dict(body, _auth=auth)))
             token = auth.removeprefix("Bearer ").strip()
+            prefix = APP_TOKEN_PREFIX if method == "apps.connections.open" else VALID_TOKEN_PREFIX
             if not token:
                 self._reply(200, {"ok": False, "error": "not_authed"})
-            elif not token.startswith(VALID_TOKEN_PREFIX):
+            elif not token.startswith(prefix):
                 self._reply(200, {"ok": False, "error": "invalid_auth"})
             elif method == "auth.test":
                 self._reply(200, {"ok": True, "url": "https://fake.slack/", "team": "Fake",
@@ -144,6 +151,14 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._upload_url(body)
             elif method == "files.completeUploadExternal":
                 self._complete_upload(body)
+            elif method == "apps.connections.open":
+                self._open_socket()
+            elif method == "chat.update":
+                self._update(body)
+            elif method == "chat.postEphemeral":
+                with fake.lock:
+                    fake.ephemerals.append(body)
+                self._reply(200, {"ok": True, "message_ts": fake.next_ts()})
             else:
                 self._reply(200, {"ok": False, "error": "unknown_method"})
 
@@ -177,6 +192,30 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 return
             self._reply(200, {"ok": True, "channel": fake.channel_id(channel), "ts": ts,
                               "message": {"text": body.get("text"), "ts": ts}})
+
+        def _open_socket(self) -> None:
+            with fake.lock:
+                failing = fake.connections_open_errors > 0
+                fake.connections_open_errors = max(0, fake.connections_open_errors - 1)
+            if failing or fake.socket_url is None:
+                self._reply(503, {"ok": False, "error": "service_unavailable"})
+                return
+            self._reply(200, {"ok": True, "url": fake.socket_url()})
+
+        def _update(self, body: dict[str, Any]) -> None:
+            """chat.update: the message must exist (by channel id or name, and ts)."""
+            channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
+            with fake.lock:
+                fake.updates.append(body)
+                found = [m for m in fake.posted if m["ts"] == ts and channel in (
+                    m["channel"], fake.channel_id(m["channel"]))]
+                for m in found:
+                    m.update({k: body[k] for k in ("text", "blocks") if k in body})
+            if not found:
+                self._reply(200, {"ok": False, "error": "message_not_found"})
+                return
+            self._reply(200, {"ok": True, "channel": channel, "ts": ts,
+                              "text": body.get("text")})
 
         @staticmethod
         def _post_error(channel: str, body: dict[str, Any]) -> str | None:

@@ -25,7 +25,8 @@ QUERIES = yaml.safe_load((ROOT / "config" / "datasette.yaml").read_text(encoding
 QUERIES = QUERIES["review"]["queries"]
 PARAMS = {"min_score": 0.3, "label": "rare_earths"}
 EXPECT = {"recent_alerts": 2, "undelivered": 1, "unhealthy_sources": 1, "near_misses": 1,
-          "by_label": 2, "stories": 1, "corrections_log": 1}
+          "by_label": 2, "stories": 1, "corrections_log": 1,
+          "slack_feedback": 0, "feedback_by_week": 1}
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))

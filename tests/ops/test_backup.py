@@ -6,8 +6,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from monitor.store.ops import backup
 from tests.fakes.feeds import FeedServer, rss
 from tests.ops.conftest import env_for, monitor, start_run, wait_for

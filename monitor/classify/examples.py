@@ -1,4 +1,5 @@
-"""Gather labelled examples for training: seeds, label files, training/*.jsonl, corrections.
+"""Gather labelled examples for training: seeds, label files, training/<lang>/*.jsonl,
+corrections.
 
 IO lives here (and in corrections.py), never in the classifier itself.
 """

@@ -50,7 +50,8 @@ def gather(labels: list[str | os.PathLike[str]] = (),  # type: ignore[assignment
     sources.append(seeds)
     tdir = training_dir if training_dir is not None else ex_mod.ROOT / "training"
     files = [(Path(p), "labels") for p in labels]
-    files += [(p, "training") for p in sorted(tdir.glob("*.jsonl"))] if tdir.is_dir() else []
+    # training/<lang>/<purpose>.jsonl; a flat file directly in training/ still counts.
+    files += [(p, "training") for p in sorted(tdir.rglob("*.jsonl"))] if tdir.is_dir() else []
     for path, kind in files:
         exs, bad = ex_mod.read_jsonl(path, kind)
         report.skipped_lines += bad

@@ -34,7 +34,7 @@ def _db_path(explicit: str | None) -> str | None:
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
               help="Artifact path (default: the one shipped in the package).")
 def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
-    """Rebuild the classifier from seeds/, training/<lang>/*.jsonl, --labels files and corrections."""
+    """Rebuild the classifier from seeds/, training/, --labels files and corrections."""
     from monitor.classify.train import train
 
     db_path = _db_path(db)

@@ -40,7 +40,7 @@ def _db_path(explicit: str | None) -> str | None:
               help="Artifact path (default: the config's `model`, else the packaged one).")
 @config_option
 def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
-    """Rebuild the classifier from seeds/, training/*.jsonl, --labels files and corrections.
+    """Rebuild the classifier from seeds/, training/, --labels files and corrections.
 
     Writes to --out, else the config's `model:` path (what `run` loads), else the
     model inside the package (a development checkout).  Progress goes to stderr.

@@ -16,8 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from monitor.classify.cues import CueMatcher
 from monitor.classify.examples import ROOT
+from monitor.classify.fit import reliability
+from monitor.classify.forms import FORMS, form_of, variants
 from monitor.classify.model import Classifier, load_classifier
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
 from monitor.errors import ModelError
@@ -110,8 +114,64 @@ def evaluate(dev: Path, model: str | None = None) -> dict[str, Any]:
             idx = [i for i, r in enumerate(records) if r.get("lang") == lang]
             if idx:
                 results[name][lang] = score([records[i] for i in idx], [preds[i] for i in idx])
+        if name == "model":
+            results["forms"] = by_form(records, preds)
+    results["simulated"] = simulated_forms(records, clf)
+    results["cv_forms"] = clf.meta.get("cv_forms", {})
     results["items_per_second"] = round(throughput(clf, records), 1)
     return results
+
+
+def _rel(records: Sequence[dict[str, Any]], preds: Sequence[Classification]) -> dict[str, Any]:
+    s = score(records, preds)
+    pos = sum(1 for r in records if r["relevant"])
+    return {"n": len(records), "pos": pos,
+            **{k: s[k] for k in ("rel_p", "rel_r", "rel_f1", "topic_micro", "item_micro",
+                                 "jurisdiction_micro")}}
+
+
+def by_form(records: Sequence[dict[str, Any]],
+            preds: Sequence[Classification]) -> dict[str, dict[str, Any]]:
+    """Relevance and labels per form bucket, with a reliability table (score vs observed)."""
+    out: dict[str, dict[str, Any]] = {}
+    forms = [form_of(r.get("title") or "", r.get("text") or "") for r in records]
+    for f in FORMS:
+        idx = [i for i, g in enumerate(forms) if g == f]
+        if not idx:
+            continue
+        recs, ps = [records[i] for i in idx], [preds[i] for i in idx]
+        out[f] = _rel(recs, ps)
+        out[f]["reliability"] = reliability(
+            np.array([c.score for c in ps]), np.array([int(r["relevant"]) for r in recs]),
+            np.ones(len(recs)))
+    return out
+
+
+SIMULATED = ("title", "title+lead", "lead", "slug")
+
+
+def simulated_forms(records: Sequence[dict[str, Any]], clf: Classifier) -> dict[str, Any]:
+    """Dev items cut to the shapes real feeds carry (`forms.variants`), labels unchanged.
+
+    A simulation: a headline cut from a written item is not a headline an editor
+    wrote, and an item whose headline alone says too little keeps its label.
+    """
+    out: dict[str, Any] = {}
+    for name in SIMULATED:
+        recs = []
+        for r in records:
+            v = variants(r.get("title") or "", r.get("text") or "", r.get("lang")).get(name)
+            if v:
+                recs.append({**r, "title": v[0], "text": v[1]})
+        if recs:
+            preds = [clf.classify(r["title"], r["text"], r.get("lang")) for r in recs]
+            out[name] = _rel(recs, preds)
+            for lang in ("en", "zh", "ja"):
+                idx = [i for i, r in enumerate(recs) if r.get("lang") == lang]
+                if idx and name != "slug":
+                    out[name][f"f1_{lang}"] = score([recs[i] for i in idx],
+                                                    [preds[i] for i in idx])["rel_f1"]
+    return out
 
 
 ROWS = [("relevance precision", "rel_p"), ("relevance recall", "rel_r"),
@@ -140,6 +200,7 @@ def render(res: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
                 row += f"{p:>9.3f}{m - p:>+9.3f}"
             lines.append(row + mark)
     lines += _per_label(res)
+    lines += render_forms(res)
     lines.append(f"throughput (one core): {res['items_per_second']:.0f} items/s")
     return "\n".join(lines)
 
@@ -155,6 +216,50 @@ def _per_label(res: dict[str, Any]) -> list[str]:
                 continue
             lines.append(f"{key:<28}{int(m[f'{key}:n']):>5}{m[f'{key}:p']:>7.3f}"
                          f"{m[f'{key}:r']:>7.3f}{m[f'{key}:f1']:>7.3f}{b[f'{key}:f1']:>9.3f}")
+    return lines
+
+
+def _form_rows(title: str, table: dict[str, dict[str, Any]], extra: bool = False) -> list[str]:
+    lines = ["", title, f"{'form':<12}{'n':>5}{'pos':>5}{'P':>7}{'R':>7}{'F1':>7}"
+             f"{'topic':>7}{'item':>7}{'jur':>7}" + ("  F1 en/zh/ja" if extra else "")]
+    for f, m in table.items():
+        row = (f"{f:<12}{m['n']:>5}{m['pos']:>5}{m['rel_p']:>7.3f}{m['rel_r']:>7.3f}"
+               f"{m['rel_f1']:>7.3f}{m['topic_micro']:>7.3f}{m['item_micro']:>7.3f}"
+               f"{m['jurisdiction_micro']:>7.3f}")
+        if extra:
+            row += "  " + "/".join(f"{m[k]:.2f}" if k in m else "-"
+                                   for k in ("f1_en", "f1_zh", "f1_ja"))
+        lines.append(row)
+    return lines
+
+
+def _reliability_rows(title: str, table: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["", title, f"{'form':<12}{'score bin':>12}{'n':>8}{'predicted':>11}{'observed':>10}"]
+    for f, m in table.items():
+        for lo, hi, n, pred, obs in m.get("reliability", []):
+            lines.append(f"{f:<12}{f'{lo:.1f}-{hi:.1f}':>12}{n:>8.0f}{pred:>11.3f}{obs:>10.3f}")
+    return lines
+
+
+def render_forms(res: dict[str, Any]) -> list[str]:
+    """Per-form tables: dev as written, dev cut to feed shapes, cross-validation."""
+    lines: list[str] = []
+    if res.get("forms"):
+        lines += _form_rows("dev by form bucket (title_only: one field only; short: <= 200 "
+                            "chars; long)", res["forms"])
+        lines += _reliability_rows("dev reliability by form (model score vs share relevant)",
+                                   res["forms"])
+    if res.get("simulated"):
+        lines += _form_rows("SIMULATED feed forms, cut from dev (not real feed items): title "
+                            "alone, title + first sentence, first sentence alone, URL slug",
+                            res["simulated"], extra=True)
+    cv = res.get("cv_forms") or {}
+    if cv:
+        lines += ["", "training cross-validation by form (out-of-fold, incl. derived short "
+                  "copies; at the operating point)", f"{'form':<12}{'n':>6}{'P':>7}{'R':>7}"]
+        lines += [f"{f:<12}{m['n']:>6}{m['precision']:>7.3f}{m['recall']:>7.3f}"
+                  for f, m in cv.items()]
+        lines += _reliability_rows("cross-validation reliability by form (weighted)", cv)
     return lines
 
 

@@ -30,7 +30,7 @@ def _first(hits: list, group: str) -> str | None:
 
 
 def _feature_name(name: str) -> str | None:
-    if name.startswith("lang:") or name in ("n_countries", "n_gov", "n_items", "empty"):
+    if name.startswith(("lang:", "form:")) or name in ("n_countries", "n_gov", "n_items", "empty"):
         return None
     if name.startswith("T:"):
         return f"'{name[2:]}' in title"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from monitor.classify.cues import CueMatcher, Hit
+from monitor.classify.forms import form_of
 from monitor.classify.taxonomy import JURISDICTIONS
 from monitor.classify.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_lang, normalise
 
@@ -96,7 +97,9 @@ def ngram_features(a: Analysis) -> dict[str, float]:
 
 def cue_features(a: Analysis) -> dict[str, float]:
     """Group-level cue counts plus the few combinations that decide relevance."""
-    f: dict[str, float] = {f"lang:{a.lang}": 1.0}
+    # The form bucket: training folds a per-form calibration offset into its weight,
+    # so a bare headline and a full article with the same evidence score alike.
+    f: dict[str, float] = {f"lang:{a.lang}": 1.0, f"form:{form_of(a.title, a.text)}": 1.0}
     gc = a.group_count
     for g, n in gc.items():
         if g.startswith(("jur:", "gov:")):

@@ -23,7 +23,15 @@ from monitor.classify.corrections import load_corrections
 from monitor.classify.cues import CueMatcher
 from monitor.classify.examples import Example
 from monitor.classify.features import analyse, jurisdiction_pairs, ngram_features
-from monitor.classify.fit import fit_head, oof_logits, operating_shift, pick_threshold, platt
+from monitor.classify.fit import (
+    fit_head,
+    oof_logits,
+    operating_shift,
+    pick_threshold,
+    platt_by_form,
+    reliability,
+)
+from monitor.classify.forms import FORMS, form_of
 from monitor.classify.model import DEFAULT_MODEL, FORMAT
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy, load_taxonomy
 
@@ -51,7 +59,8 @@ def gather(labels: list[str | os.PathLike[str]] = (),  # type: ignore[assignment
     sources.append(seeds)
     tdir = training_dir if training_dir is not None else ex_mod.ROOT / "training"
     files = [(Path(p), "labels") for p in labels]
-    files += [(p, "training") for p in sorted(tdir.glob("*.jsonl"))] if tdir.is_dir() else []
+    # training/<lang>/<purpose>.jsonl; a flat file directly in training/ still counts.
+    files += [(p, "training") for p in sorted(tdir.rglob("*.jsonl"))] if tdir.is_dir() else []
     for path, kind in files:
         exs, bad = ex_mod.read_jsonl(path, kind)
         report.skipped_lines += bad
@@ -96,7 +105,10 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
     matcher = CueMatcher(taxonomy.groups)
     analyses = [analyse(e.title, e.text, e.lang, matcher) for e in examples]
     rows = [{**ngram_features(a), **a.cues} for a in analyses]
-    df = Counter(k for a in analyses for k in a.counts)
+    # Counted over whole items only: a derived headline copy would otherwise lift every
+    # headline n-gram seen once past the cut below.
+    df = Counter(k for a, e in zip(analyses, examples, strict=True) if e.scale == 1.0
+                 for k in a.counts)
     # n-grams seen once cannot generalise; cue features are kept whatever their count.
     keys = {k for k, n in df.items() if n >= 2} | {k for a in analyses for k in a.cues}
     vocab_list = sorted(keys)
@@ -107,12 +119,24 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
     groups = np.array([e.group for e in examples])
 
     heads = []
-    coef, bias, c_rel = fit_head(X, y, w, groups)
+    cache: dict[str, np.ndarray] = {}
+    coef, bias, c_rel = fit_head(X, y, w, groups, oof_cache=cache)
+    oof = cache["z"] if "z" in cache else oof_logits(X, y, w, groups, c_rel)
+    forms = np.array([form_of(a.title, a.text) for a in analyses])
+    a_b, cut, cv_forms = (1.0, 0.0), 0.5, {}
+    if oof is not None:
+        slope, offsets = platt_by_form(oof, y, w, forms, FORMS)
+        z = slope * oof + np.array([offsets[f] for f in forms])
+        shift, cut = operating_shift(z, y, w, (1.0, 0.0))
+        # The per-form intercepts live in the weights of the form:* features (value 1
+        # on exactly one of them per item), so the artifact keeps one Platt pair.
+        for f, off in offsets.items():
+            j = vocab.get(f"form:{f}")
+            if j is not None:
+                coef[j] += off / slope
+        a_b = (slope, -shift)
+        cv_forms = cv_by_form(z - shift, y, w, forms)
     heads.append(_pack("relevant", coef, bias))
-    oof = oof_logits(X, y, w, groups, c_rel)
-    a_b = platt(oof, y, w) if oof is not None else (1.0, 0.0)
-    shift, cut = operating_shift(oof, y, w, a_b) if oof is not None else (0.0, 0.5)
-    a_b = (a_b[0], a_b[1] - shift)
 
     rel = np.flatnonzero(y == 1)
     Xr, wr, gr = X[rel], w[rel], groups[rel]
@@ -139,8 +163,9 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
     jvocab = {k: i for i, k in enumerate(jvocab_list)}
     JX = _matrix(jur_rows, jvocab)
     jy_a, jw_a, jg_a = np.array(jy, int), np.array(jw), np.array(jg)
-    coef, bias, c_j = fit_head(JX, jy_a, jw_a, jg_a, grid=(0.3, 1.0, 3.0))
-    j_oof = oof_logits(JX, jy_a, jw_a, jg_a, c_j)
+    cache = {}
+    coef, bias, c_j = fit_head(JX, jy_a, jw_a, jg_a, grid=(0.3, 1.0, 3.0), oof_cache=cache)
+    j_oof = cache["z"] if "z" in cache else oof_logits(JX, jy_a, jw_a, jg_a, c_j)
     n = len(JURISDICTIONS)
     thresholds["jurisdiction"] = pick_threshold(
         [None if j_oof is None else j_oof[k::n] for k in range(n)],
@@ -156,8 +181,27 @@ def fit(examples: list[Example], taxonomy: Taxonomy) -> dict[str, Any]:
         "meta": {"examples": len(examples), "relevant": int(y.sum()),
                  "counts": dict(sorted(Counter(e.source for e in examples).items())),
                  "C_relevant": c_rel, "features": len(vocab_list),
-                 "operating_point": cut},
+                 "operating_point": cut, "cv_forms": cv_forms},
     }
+
+
+def cv_by_form(z: np.ndarray, y: np.ndarray, w: np.ndarray,
+               forms: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Out-of-fold precision/recall at 0.5 and a reliability table, per form bucket."""
+    out: dict[str, dict[str, Any]] = {}
+    p = 1.0 / (1.0 + np.exp(-z))
+    for f in FORMS:
+        m = forms == f
+        if not m.any():
+            continue
+        pm, ym, wm = p[m], y[m], w[m]
+        pred = pm >= 0.5
+        tp = float(wm[pred & (ym == 1)].sum())
+        sel, pos = float(wm[pred].sum()), float(wm[ym == 1].sum())
+        out[f] = {"n": int(m.sum()), "precision": round(tp / sel, 3) if sel else 0.0,
+                  "recall": round(tp / pos, 3) if pos else 0.0,
+                  "reliability": reliability(pm, ym, wm)}
+    return out
 
 
 def dump_artifact(data: dict[str, Any]) -> bytes:
@@ -178,7 +222,7 @@ def train(labels: list[str | os.PathLike[str]] | None = None,
     say(f"gathered {len(examples)} examples "
         f"({', '.join(f'{k} {v}' for k, v in report.counts.items())})")
     say("fitting the relevance, topic, item and jurisdiction heads")
-    data = fit(examples, load_taxonomy(taxonomy_file))
+    data = fit(ex_mod.with_form_variants(examples), load_taxonomy(taxonomy_file))
     blob = dump_artifact(data)
     target = Path(out) if out else DEFAULT_MODEL
     say(f"writing {target}")

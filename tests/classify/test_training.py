@@ -136,3 +136,22 @@ def test_train_writes_the_configured_model_with_progress(
     assert model.is_file()  # where `monitor run` loads it from, not inside the package
     stages = [line for line in result.output.splitlines() if line.startswith("[")]
     assert any("gathered" in s for s in stages) and any(f"writing {model}" in s for s in stages)
+
+
+def test_training_calibrates_per_form(tmp_path: Path, small_labels: Path,
+                                      empty_dir: Path) -> None:
+    from monitor.classify.forms import FORMS
+    from monitor.classify.model import read_artifact
+
+    data = read_artifact(_train(tmp_path / "f.json.gz", small_labels, empty_dir))
+    cv = data["meta"]["cv_forms"]
+    # Shorter copies of the labelled items put headlines into cross-validation
+    # (the small set has no item over 200 characters, so no `long` bucket).
+    assert set(cv) == {"title_only", "short"} and set(cv) <= set(FORMS)
+    assert all(0.0 <= m["precision"] <= 1.0 and m["reliability"] for m in cv.values())
+    # The per-form intercepts live in the form features' weights, so the artifact
+    # format (one Platt pair) is unchanged.
+    assert {f"form:{f}" for f in cv} <= set(data["main"]["vocab"])
+    assert len(data["platt"]) == 2
+    clf = load_classifier(tmp_path / "f.json.gz")
+    assert clf.classify("China imposes export controls on gallium", "").relevant

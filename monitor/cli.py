@@ -32,9 +32,10 @@ def _fail(message: str) -> None:
 
 
 def _classifier(cfg: Config) -> Any:
-    from monitor.classify import load_classifier
+    from monitor.classify import LazyClassifier
 
-    return load_classifier(cfg.model, threshold=cfg.alerts.threshold)
+    # Loaded at the first new item: a poll where every source answers 304 never pays for it.
+    return LazyClassifier(cfg.model, threshold=cfg.alerts.threshold)
 
 
 def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:

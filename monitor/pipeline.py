@@ -27,8 +27,8 @@ from monitor.store.items import (
     AlertRequest,
     find_existing,
     insert_item,
-    recent_titles,
     record_sighting,
+    story_candidates,
 )
 from monitor.store.sources import SourceState, ensure_source, get_state
 
@@ -147,8 +147,9 @@ class Pipeline:
             self.db.conn.commit()
             return None
         verdict = self.classifier.classify(item.title, item.summary, item.lang)
+        keys = stories.story_keys(item.title_key, verdict.facts)
         story = stories.assign_story(
-            item.title_key, verdict.facts, recent_titles(self.db, now - STORY_WINDOW)
+            item.title_key, verdict.facts, story_candidates(self.db, keys, now - STORY_WINDOW)
         )
         requests: list[AlertRequest] = []
         if should_alert(item, state, now, self.config.backlog()):
@@ -158,7 +159,7 @@ class Pipeline:
                     for target in targets_for(self.config, r.channel)
                 )
         insert_item(self.db, item, verdict, requests, now, story_id=story,
-                    model_version=getattr(self.classifier, "version", None))
+                    model_version=getattr(self.classifier, "version", None), story_keys=keys)
         return len(requests)
 
     # -- deliver ------------------------------------------------------------

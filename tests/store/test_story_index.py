@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlite_utils
 
@@ -48,12 +49,16 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, sqlite_util
         rows.append((f"old-{i}", "filler", f"g{i}", f"https://example.org/{i}",
                      f"https://example.org/{i}", title, title_key(title),
                      iso(start + timedelta(seconds=i)), f"story-{i}", facts))
-        # Stored keys as the pipeline writes them; fillers get random ones (distinct
-        # titles give unrelated pseudo-random keys), which keeps building 100k fast.
-        ks = (stories.story_keys(title_key(title), facts) if i in (5_000, 70_000)
-              else [rng.getrandbits(63) for _ in range(stories.BANDS)])
-        keys += [(k, i + 1) for k in ks]
-    keys.sort()  # B-tree appends instead of random inserts: seconds instead of a minute
+        if i in (5_000, 70_000):
+            keys += [(k, i + 1) for k in stories.story_keys(title_key(title), facts)]
+    # Fillers get random keys, as many as a title has (distinct titles give unrelated
+    # pseudo-random keys): the index has its real size, built in seconds.
+    filler = np.random.default_rng(7).integers(-(2**63), 2**63 - 1, size=(N, stories.BANDS),
+                                               dtype=np.int64)
+    rowids = np.repeat(np.arange(1, N + 1, dtype=np.int64), stories.BANDS)
+    flat = filler.ravel()
+    order = np.argsort(flat, kind="stable")  # B-tree appends instead of random inserts
+    keys += list(zip(flat[order].tolist(), rowids[order].tolist(), strict=True))
     db.execute("PRAGMA cache_size = -200000")
     with db.conn:
         db.conn.executemany(

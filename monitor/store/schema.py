@@ -131,7 +131,7 @@ def _m003_alert_log_view(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m004_story_keys(db: sqlite_utils.Database) -> None:
+def _m004_story_index(db: sqlite_utils.Database) -> None:
     # Story linking looks up candidates by key (LSH bands of the title, announcement
     # numbers) instead of re-reading three days of titles per new item.  Keyed by
     # items.rowid, which grows with first_seen, so a lookup reads only the window.
@@ -146,6 +146,12 @@ def _m004_story_keys(db: sqlite_utils.Database) -> None:
             item_rowid INTEGER NOT NULL,
             PRIMARY KEY (key, item_rowid)
         ) WITHOUT ROWID;
+        -- Delivery looks up each alert's thread parent (same story, channel, target) and
+        -- whether that parent went out inside a digest: without these, both scanned the
+        -- outbox for every alert, and delivering a big poll was quadratic.
+        CREATE INDEX IF NOT EXISTS alerts_story ON alerts(story_id, channel, target, id);
+        CREATE INDEX IF NOT EXISTS alerts_digest_ts ON alerts(channel, target, ts)
+            WHERE kind = 'digest';
         """
     )
     # Items of the current linking window (3 days, with a margin) get their keys now,
@@ -159,7 +165,7 @@ def _m004_story_keys(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Migration] = [_m001_initial, _m002_source_warnings, _m003_alert_log_view,
-                               _m004_story_keys]
+                               _m004_story_index]
 
 
 def migrate(db: sqlite_utils.Database) -> int:

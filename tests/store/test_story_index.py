@@ -6,7 +6,6 @@ import io
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest

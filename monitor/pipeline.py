@@ -21,7 +21,7 @@ from monitor.alert import build_sinks, deliver_pending, targets_for
 from monitor.classify import Classifier
 from monitor.config import Config, SourceConfig
 from monitor.models import FetchResult, Item
-from monitor.sources import fetch_all, follow_new
+from monitor.sources import Enricher, fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import (
     AlertRequest,
@@ -114,16 +114,26 @@ class Pipeline:
         for src in todo:
             ensure_source(self.db, src.name, src.url, src.kind)
         states = {src.name: get_state(self.db, src.name) for src in todo}
-        # html sources with `follow: true` fetch article pages only for entries we lack.
-        enrich = follow_new(lambda it: find_existing(self.db, it, now) is not None)
         results = fetch_all(todo, states, self.config.defaults, transport=self.transport,
-                            enrich=enrich)
+                            enrich=self.enricher(now))
         report = PollReport()
         for src, result in zip(todo, results, strict=True):
-            report.outcomes.append(self._absorb(src, states[src.name], result))
+            report.outcomes.append(self.absorb(src, states[src.name], result))
         return report
 
-    def _absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
+    def enricher(self, now: datetime) -> Enricher:
+        """html sources with `follow: true` fetch article pages only for entries we lack."""
+        return follow_new(lambda it: find_existing(self.db, it, now) is not None)
+
+    def prepare(self, src: SourceConfig, now: datetime) -> SourceState | None:
+        """The source's state when it is due (backoff / Retry-After passed), else None."""
+        ensure_source(self.db, src.name, src.url, src.kind)
+        state = get_state(self.db, src.name)
+        self.db.conn.commit()
+        after = parse_iso(state.next_poll_after)
+        return state if after is None or after <= now else None
+
+    def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
         now = self.clock()
         outcome = SourceOutcome(src.name, result.status, error=result.error,
                                 warnings=list(result.warnings))

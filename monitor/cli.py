@@ -57,20 +57,23 @@ def cli(verbose: bool) -> None:
               help="Config file (default: $MONITOR_CONFIG or config/monitor.yaml).")
 def run(once: bool, config_path: str | None) -> None:
     """Poll sources on their intervals and deliver alerts until SIGINT/SIGTERM."""
+    from monitor.schedule import Monitor
     from monitor.store import open_db
 
     try:
         watcher = ConfigWatcher(config_path)
         cfg = watcher.config
-        db = open_db(cfg.database)
-        classifier = _classifier(cfg)
+        open_db(cfg.database).conn.close()  # unusable database: refuse to start
+        monitor = Monitor(watcher, _classifier, _pipeline)
     except (ConfigError, StoreError, ModelError) as e:
         _fail(f"error: {e}")
         return
     if once:
-        pipe = _pipeline(cfg, db, classifier)
-        report, delivery = pipe.run_once()
-        for o in report.outcomes:
+        # The same machinery as the long-running mode: one client, fetch / store /
+        # deliver overlapping (a source is stored as soon as it arrives, and posting
+        # starts with the first alerts).
+        outcomes, delivery = monitor.run_once()
+        for o in outcomes:
             line = f"{o.source}: {o.status}, {o.new_items} new, {o.alerts} alerts queued"
             if o.error:
                 line += f" — {o.error}"
@@ -79,10 +82,8 @@ def run(once: bool, config_path: str | None) -> None:
             click.echo(line, err=True)
         click.echo(f"delivery: {delivery}", err=True)
         return
-    from monitor.schedule import Monitor
-
     click.echo(f"monitoring {len(cfg.sources)} sources; Ctrl-C to stop", err=True)
-    Monitor(watcher, _classifier, _pipeline).run_forever()
+    monitor.run_forever()
 
 
 @cli.command("check-config")

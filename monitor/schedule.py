@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.alert import DeliveryReport
 from monitor.classify import Classifier
 from monitor.config import Config, ConfigWatcher, SourceConfig
 from monitor.errors import MonitorError
@@ -79,6 +80,7 @@ class Monitor:
         self._stop: asyncio.Event | None = None
         self._signals = 0
         self._read_db: Any = None
+        self.delivered = DeliveryReport()
 
     @property
     def config(self) -> Config:
@@ -114,8 +116,17 @@ class Monitor:
     # -- jobs -----------------------------------------------------------------------
     async def poll_source(self, name: str) -> None:
         src = next((s for s in self.config.sources if s.name == name), None)
-        if src is None or not src.enabled or self._stopping or self.poller is None:
+        if src is None or not src.enabled:
             return
+        try:
+            await self._poll(src)
+        except MonitorError as e:
+            log.error("poll of %s failed: %s", name, e)
+
+    async def _poll(self, src: SourceConfig) -> Any:
+        """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due."""
+        if self._stopping or self.poller is None:
+            return None
         task = asyncio.current_task()
         if task is not None:
             self._polls.add(task)
@@ -123,16 +134,16 @@ class Monitor:
             now = utcnow()
             state = await self._in(self._ingest, lambda p: p.prepare(src, now))
             if state is None:
-                return  # backoff or Retry-After not over yet
+                return None  # backoff or Retry-After not over yet
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
             result = await self.poller.poll(src, state, enrich)
             outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result))
             if (outcome.alerts or outcome.status == "error") and self._wake is not None:
                 self._wake.set()  # new alerts (or an ops notice): deliver now
-        except MonitorError as e:
-            log.error("poll of %s failed: %s", name, e)
+            return outcome
         except asyncio.CancelledError:
-            log.info("poll of %s cancelled by shutdown", name)
+            log.info("poll of %s cancelled by shutdown", src.name)
+            return None
         finally:
             if task is not None:
                 self._polls.discard(task)
@@ -140,11 +151,18 @@ class Monitor:
     def deliver(self, budget: float | None = DELIVERY_EVERY * 3) -> None:
         """One delivery run in the calling thread (the delivery thread)."""
         try:
-            self._pipeline().deliver(budget=budget)
+            report = self._pipeline().deliver(budget=budget)
         except MonitorError as e:
             log.error("delivery failed: %s", e)
+            return
+        total = self.delivered
+        for key in ("sent", "failed", "digested"):
+            setattr(total, key, getattr(total, key) + getattr(report, key))
+        total.retrying, total.waiting = report.retrying, report.waiting
 
-    async def _delivery_loop(self) -> None:
+    async def _delivery_loop(self, drain: asyncio.Event | None = None) -> None:
+        """Deliver when woken (or every DELIVERY_EVERY s); with `drain`, stop once it is set
+        and a run has started after it: that run sees every alert committed before."""
         assert self._wake is not None
         loop = asyncio.get_running_loop()
         while not self._stopping:
@@ -152,8 +170,11 @@ class Monitor:
                 await asyncio.wait_for(self._wake.wait(), DELIVERY_EVERY)
             if self._stopping:
                 return
+            last = drain is not None and drain.is_set()
             self._wake.clear()
             await asyncio.shield(loop.run_in_executor(self._delivery, self.deliver))
+            if last:
+                return
 
     async def reload(self) -> None:
         if self.watcher.poll():
@@ -200,14 +221,18 @@ class Monitor:
         if self._stop is not None:
             self._stop.set()
 
-    async def main(self) -> None:
+    def _start(self) -> None:
         loop = asyncio.get_running_loop()
         self._wake, self._stop = asyncio.Event(), asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.poller = SharedPoller(self.config.defaults, self.transport)
+
+    async def main(self) -> None:
+        self._start()
+        assert self._stop is not None
         self.scheduler = AsyncIOScheduler(
-            event_loop=loop, timezone="UTC",
+            event_loop=asyncio.get_running_loop(), timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self._schedule_sources()
         self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
@@ -218,6 +243,33 @@ class Monitor:
             await start()
         await self._stop.wait()
         await self._shutdown(delivery)
+
+    async def once(self) -> list[Any]:
+        """`run --once`: poll every due source, delivering while later sources are still
+        being fetched and stored, then deliver what is left.  Returns the SourceOutcomes."""
+        self._start()
+        assert self._wake is not None and self._stop is not None
+        drain = asyncio.Event()
+        delivery = asyncio.create_task(self._delivery_loop(drain))
+        sources = [s for s in self.config.sources if s.enabled]
+        polls = asyncio.gather(*(self._poll(s) for s in sources))
+        stopped = asyncio.create_task(self._stop.wait())
+        await asyncio.wait([polls, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if self._stopping:
+            await self._shutdown(delivery)
+            return []
+        stopped.cancel()
+        drain.set()
+        self._wake.set()
+        await asyncio.wait([delivery, asyncio.create_task(self._stop.wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if self._stopping:
+            await self._shutdown(delivery)
+        else:
+            assert self.poller is not None
+            await self.poller.aclose()
+            await asyncio.get_running_loop().run_in_executor(None, self._ingest.shutdown)
+        return [o for o in polls.result() if o is not None]
 
     async def _shutdown(self, delivery: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
@@ -262,3 +314,8 @@ class Monitor:
         asyncio.run(self.main())
         self._delivery.shutdown(wait=True)
         log.info("stopped")
+
+    def run_once(self) -> tuple[list[Any], DeliveryReport]:
+        outcomes = asyncio.run(self.once())
+        self._delivery.shutdown(wait=True)
+        return outcomes, self.delivered

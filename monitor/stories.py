@@ -24,6 +24,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -80,8 +81,9 @@ def story_keys(title_key: str, facts: str | Mapping[str, Sequence[str]]) -> list
     return sorted(set(title_keys(title_key)) | set(fact_keys(facts)))
 
 
-def _bigrams(key: str) -> set[str]:
-    return {key[i : i + 2] for i in range(len(key) - 1)} if len(key) > 1 else {key}
+@lru_cache(maxsize=4096)  # the same candidates recur for every report of a busy story
+def _bigrams(key: str) -> frozenset[str]:
+    return frozenset({key[i : i + 2] for i in range(len(key) - 1)} if len(key) > 1 else {key})
 
 
 def similarity(a: str, b: str) -> float:

@@ -278,8 +278,9 @@ class Monitor:
         def left() -> float:
             return max(0.1, deadline - loop.time())
 
-        assert self.scheduler is not None and self.poller is not None
-        self.scheduler.shutdown(wait=False)
+        assert self.poller is not None
+        if self.scheduler is not None:  # None in `run --once`
+            self.scheduler.shutdown(wait=False)
         for task in list(self._polls):
             task.cancel()  # fetches in flight; a transaction being written finishes
         if self._polls:

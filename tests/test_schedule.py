@@ -99,8 +99,9 @@ def test_run_hot_reloads_config_and_survives_a_broken_edit(
     assert f"{cfg}:7: sources[1].urll: unknown key (did you mean 'url'?)" in err
 
 
+@pytest.mark.parametrize("once", [False, True])
 def test_sigterm_cancels_a_hanging_fetch_and_loses_nothing(
-        tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack) -> None:
+        tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack, once: bool) -> None:
     """SIGTERM while one source hangs: prompt exit, every relevant item stored and posted."""
     from tests.test_e2e import RELEVANT, dated
 
@@ -116,8 +117,9 @@ def test_sigterm_cancels_a_hanging_fetch_and_loses_nothing(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(MONITOR_CONFIG=str(cfg), MONITOR_DB=str(tmp_path / "m.db"),
                SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url)
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run", *(["--once"] if once else [])],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     try:
         assert _wait_for(lambda: _items(tmp_path / "m.db") == len(RELEVANT)
                          and bool(feed_server.hits("/hang.xml"))), "polls never started"

@@ -105,13 +105,18 @@ def assign_story(
 ) -> str | None:
     """Story id of the best-matching recent item (id, story_id, title_key, facts), or None."""
     mine = _facts(facts)
-    grams = _bigrams(title_key) if title_key else set()
+    grams = _bigrams(title_key) if title_key else frozenset()
+    n = len(grams)
     best: tuple[float, str] | None = None
     for _item_id, story_id, other_key, other_facts in recent:
         score = 0.0
-        if grams and other_key:
+        if n and other_key:
             other = _bigrams(other_key)
-            score = len(grams & other) / len(grams | other)
+            m = len(other)
+            # Jaccard >= SIMILARITY needs comparable sizes: skip the set work otherwise.
+            if SIMILARITY * n <= m <= n / SIMILARITY:
+                common = len(grams & other)
+                score = common / (n + m - common)
         if mine and mine & _facts(other_facts):
             score = max(score, 1.0)
         if score >= SIMILARITY and (best is None or score > best[0]):

@@ -9,6 +9,7 @@ source is recorded on the item, nothing new is stored or alerted.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -105,9 +106,27 @@ def insert_item(
             )
 
 
+_WINDOW_STARTS: weakref.WeakKeyDictionary[sqlite_utils.Database, tuple[str, int]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
+    """rowid of the first item seen at or after `since`.  Remembered per database for
+    the second `since` names: rows added later only have larger rowids."""
+    cached = _WINDOW_STARTS.get(db)
+    if cached is not None and cached[0] == since:
+        return cached[1]
+    row = db.execute("SELECT rowid FROM items WHERE first_seen >= ? ORDER BY first_seen"
+                     " LIMIT 1", [since]).fetchone()
+    if row is None:
+        return None  # not remembered: the first item of the window may come any moment
+    _WINDOW_STARTS[db] = (since, int(row[0]))
+    return int(row[0])
+
+
 # A story with hundreds of near-identical reports (a templated daily notice) would
 # otherwise make each new one compare with all of them: keep the most similar.
-MAX_STORY_CANDIDATES = 48
+MAX_STORY_CANDIDATES = 24
 
 
 def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
@@ -121,8 +140,7 @@ def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
     """
     if not keys:
         return []
-    first = db.execute("SELECT rowid FROM items WHERE first_seen >= ? ORDER BY first_seen"
-                       " LIMIT 1", [iso(since)]).fetchone()
+    first = _window_start(db, iso(since) or "")
     if first is None:
         return []
     marks = ",".join("?" * len(keys))
@@ -136,7 +154,7 @@ def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
                 JOIN items AS i ON i.rowid = c.item_rowid
                 WHERE i.first_seen >= ?
                 ORDER BY i.first_seen, i.rowid""",
-            [*keys, first[0], MAX_STORY_CANDIDATES, iso(since)],
+            [*keys, first, MAX_STORY_CANDIDATES, iso(since)],
         ).fetchall()
     ]
 

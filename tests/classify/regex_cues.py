@@ -1,7 +1,7 @@
 """Reference only: the regex cue matcher that monitor/classify/cues.py replaced.
 
-test_cues.py checks that the automaton matcher finds exactly what this one finds.
-Find taxonomy cue phrases in text in one regex pass.
+test_cues.py checks that the automaton matcher finds exactly what this one finds
+(same Hit type).  Find taxonomy cue phrases in text in one regex pass.
 
 Hundreds of phrases in a plain alternation would be tried one by one at every
 character; compiling them into a prefix trie keeps matching linear and fast.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
 
+from monitor.classify.cues import Hit, upper_possible
 from monitor.classify.text import fold_cue
 
 _SUFFIX = r"(?:s|es|ed|d|ing)?"
@@ -46,19 +46,6 @@ def _contains(long: str, short: str) -> bool:
     if _ASCII.match(short) and short[:1].isalnum():
         return re.search(rf"(?<![a-z0-9]){re.escape(short)}(?![a-z0-9])", long) is not None
     return short in long
-
-
-class Hit(NamedTuple):
-    """One cue occurrence.  A NamedTuple: frozen dataclasses are slow to build in bulk."""
-
-    cue: str
-    groups: tuple[str, ...]
-    start: int
-
-
-def upper_possible(text: str) -> bool:
-    """Skip the upper-case pass for text without capitals (all-CJK, lower-case)."""
-    return text != text.lower()
 
 
 class CueMatcher:

@@ -69,6 +69,9 @@ def main() -> int:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         start = time.time()
         while len({p for p, _ in feeds.requests}) < args.n and time.time() - start < 600:
+            if proc.poll() is not None:
+                print(f"monitor exited early:\n{proc.communicate()[1][-2000:]}")
+                return 1
             time.sleep(0.5)
         print(f"start-up poll of {args.n} sources: {time.time() - start:.1f} s")
         time.sleep(3)  # let the start-up ingest settle

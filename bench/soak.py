@@ -65,12 +65,15 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
         env.update(MONITOR_CONFIG=str(cfg), MONITOR_DB=f"{tmp}/m.db",
                    SLACK_BOT_TOKEN="xoxb-soak", SLACK_API_URL=slack.url)
+        # The log goes to a file: an unread pipe would fill up and block the monitor.
+        log = (Path(tmp) / "monitor.log").open("w")
         proc = subprocess.Popen([str(ROOT / ".venv/bin/monitor"), "run"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=log, text=True)
         start = time.time()
         while len({p for p, _ in feeds.requests}) < args.n and time.time() - start < 600:
             if proc.poll() is not None:
-                print(f"monitor exited early:\n{proc.communicate()[1][-2000:]}")
+                print("monitor exited early:\n"
+                      + (Path(tmp) / "monitor.log").read_text()[-2000:])
                 return 1
             time.sleep(0.5)
         print(f"start-up poll of {args.n} sources: {time.time() - start:.1f} s")
@@ -92,7 +95,8 @@ def main() -> int:
                 any(t in text for text in posted_at) for t in published) < len(published):
             time.sleep(1)
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        log.close()
     stop_fake_slack(slack)
     share = (c1 - c0) / (t1 - t0)
     print(f"steady state: {r1 - r0} polls in {t1 - t0:.0f} s, monitor CPU {c1 - c0:.1f} s "

@@ -19,10 +19,11 @@ def _fail(message: str) -> None:
 
 
 def _classifier(cfg: Config) -> Any:
-    from monitor.classify import load_classifier
+    from monitor.classify import LazyClassifier
     from monitor.feedback.versions import active_model_path
 
-    return load_classifier(active_model_path(cfg), threshold=cfg.alerts.threshold)
+    # Loaded at the first new item: a poll where every source answers 304 never pays for it.
+    return LazyClassifier(active_model_path(cfg), threshold=cfg.alerts.threshold)
 
 
 def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:
@@ -54,6 +55,7 @@ def cli(verbose: bool) -> None:
               help="Config file (default: $MONITOR_CONFIG or config/monitor.yaml).")
 def run(once: bool, config_path: str | None) -> None:
     """Poll sources on their intervals and deliver alerts until SIGINT/SIGTERM."""
+    from monitor.schedule import Monitor
     from monitor.store import open_db
     from monitor.store.lock import WriterLock
 
@@ -62,15 +64,17 @@ def run(once: bool, config_path: str | None) -> None:
         cfg = watcher.config
         # One writer per database, held until this process exits.
         lock = WriterLock(cfg.database).acquire()  # noqa: F841
-        db = open_db(cfg.database)
-        classifier = _classifier(cfg)
+        open_db(cfg.database).conn.close()  # unusable database: refuse to start
+        mon = Monitor(watcher, _classifier, _pipeline)
     except (ConfigError, StoreError, ModelError) as e:
         _fail(f"error: {e}")
         return
     if once:
-        pipe = _pipeline(cfg, db, classifier)
-        report, delivery = pipe.run_once()
-        for o in report.outcomes:
+        # The same machinery as the long-running mode: one client, fetch / store /
+        # deliver overlapping (a source is stored as soon as it arrives, and posting
+        # starts with the first alerts).
+        outcomes, delivery = mon.run_once()
+        for o in outcomes:
             line = f"{o.source}: {o.status}, {o.new_items} new, {o.alerts} alerts queued"
             if o.error:
                 line += f" — {o.error}"
@@ -80,20 +84,21 @@ def run(once: bool, config_path: str | None) -> None:
         human(f"delivery: {delivery}")
         return
     from monitor import feedback, ops
-    from monitor.schedule import Monitor
 
     logs.get_logger("monitor").info("monitor_started", version=version(),
                                     sources=len(cfg.sources), database=cfg.database)
     human(f"monitoring {len(cfg.sources)} sources; Ctrl-C to stop")
-    mon = Monitor(watcher, _classifier, _pipeline)
     listen = ops.listen_address(cfg)
+
+    def scheduler_state() -> tuple[bool, str]:
+        running = mon.scheduler is not None and mon.scheduler.running
+        return running, "running" if running else "not running"
+
     try:
         server = ops.start(
             listen, config=lambda: watcher.config, version=version(),
-            model=getattr(classifier, "version", None),
-            providers={"scheduler": lambda: (mon.scheduler.running, "running"
-                                             if mon.scheduler.running else "not running"),
-                       "socket_mode": feedback.health},
+            model=getattr(mon.classifier, "version", None),
+            providers={"scheduler": scheduler_state, "socket_mode": feedback.health},
         ) if listen else None
     except ops.ListenError as e:
         _fail(f"error: {e}")

@@ -24,14 +24,14 @@ from monitor.classify import Classifier
 from monitor.config import Config, SourceConfig
 from monitor.errors import StoreError
 from monitor.models import FetchResult, Item
-from monitor.sources import fetch_all, follow_new
+from monitor.sources import Enricher, fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import (
     AlertRequest,
     find_existing,
     insert_item,
-    recent_titles,
     record_sighting,
+    story_candidates,
 )
 from monitor.store.sources import SourceState, ensure_source, get_state
 from monitor.store.tx import db_path, store_error, store_errors, transaction
@@ -130,18 +130,31 @@ class Pipeline:
             for src in todo:
                 ensure_source(self.db, src.name, src.url, src.kind)
             states = {src.name: get_state(self.db, src.name) for src in todo}
-        # html sources with `follow: true` fetch article pages only for entries we lack.
-        enrich = follow_new(lambda it: find_existing(self.db, it, now) is not None)
         results = fetch_all(todo, states, self.config.defaults, transport=self.transport,
-                            enrich=enrich)
+                            enrich=self.enricher(now))
         report = PollReport()
         for src, result in zip(todo, results, strict=True):
-            report.outcomes.append(self._absorb(src, states[src.name], result))
+            report.outcomes.append(self.absorb(src, states[src.name], result))
         ops.poll_cycle(report.outcomes, time.monotonic() - started)  # one event + metrics
         retention.prune_if_due(self.db, self.config, now)
         return report
 
-    def _absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
+    def enricher(self, now: datetime) -> Enricher:
+        """html sources with `follow: true` fetch article pages only for entries we lack."""
+        return follow_new(lambda it: find_existing(self.db, it, now) is not None)
+
+    def prepare(self, src: SourceConfig, now: datetime) -> SourceState | None:
+        """The source's state when it is due (backoff / Retry-After passed), else None.
+
+        Writes only when the source row is missing or its URL changed.
+        """
+        with store_errors(self.db):
+            ensure_source(self.db, src.name, src.url, src.kind)
+            state = get_state(self.db, src.name)
+        after = parse_iso(state.next_poll_after)
+        return state if after is None or after <= now else None
+
+    def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
         """Store one poll as ONE transaction: items, sightings, alerts, validators, health.
 
         If any part fails nothing is kept, the new ETag/Last-Modified included,
@@ -196,8 +209,9 @@ class Pipeline:
             record_sighting(self.db, existing, item, now)
             return None
         verdict = self.classifier.classify(item.title, item.summary, item.lang)
+        keys = stories.story_keys(item.title_key, verdict.facts)
         story = stories.assign_story(
-            item.title_key, verdict.facts, recent_titles(self.db, now - STORY_WINDOW)
+            item.title_key, verdict.facts, story_candidates(self.db, keys, now - STORY_WINDOW)
         )
         requests: list[AlertRequest] = []
         if should_alert(item, state, now, self.config.backlog()):
@@ -207,7 +221,7 @@ class Pipeline:
                     for target in targets_for(self.config, r.channel)
                 )
         insert_item(self.db, item, verdict, requests, now, story_id=story,
-                    model_version=getattr(self.classifier, "version", None))
+                    model_version=getattr(self.classifier, "version", None), story_keys=keys)
         return len(requests)
 
     # -- deliver ------------------------------------------------------------

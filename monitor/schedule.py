@@ -1,84 +1,244 @@
-"""`monitor run`: APScheduler jobs, one per source, plus delivery and config reload.
+"""`monitor run`: one event loop schedules every source, one HTTP client fetches for all.
 
-Each job opens its own SQLite connection: sqlite3 connections must not cross
-threads, and WAL lets the jobs read while one writes.
+Where the work happens:
+
+* the asyncio loop (main thread): APScheduler's AsyncIOScheduler, every fetch
+  through one shared client (keep-alive, `per_host` across sources), config
+  reload, signals, and the start/stop hooks of other long-running components;
+* one ingest thread: classify and store (SQLite and the classifier are
+  synchronous; one writer thread keeps transactions from queueing on the lock);
+* one delivery thread: posting is blocking and may pace or back off.
+
+Each thread has its own SQLite connection (connections must not cross threads).
+A poll that commits alerts wakes delivery at once; a timer still runs it every
+DELIVERY_EVERY seconds for retries.  Every source is polled at start, and a
+run that fires late still runs (no misfire grace): a busy loop delays a poll,
+it never drops one.
+
+Shutdown (SIGTERM/SIGINT): fetches in flight are cancelled, the transaction
+being written finishes, delivery gets one last bounded attempt, and the
+process is gone within SHUTDOWN_LIMIT seconds; a second signal exits at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
 import logging
+import os
 import signal
+import sys
 import threading
-from collections.abc import Callable
-from types import FrameType
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor import ops, retention
+from monitor.alert import DeliveryReport
 from monitor.classify import Classifier
 from monitor.config import Config, ConfigWatcher, SourceConfig
 from monitor.dbfaults import FaultWatch, ops_notifier
 from monitor.errors import MonitorError, StoreError
+from monitor.sources import SharedPoller, follow_new
 from monitor.store import open_db, utcnow
+from monitor.store.items import find_existing
 
 log = logging.getLogger(__name__)
 
 DELIVERY_EVERY = 10.0  # seconds: retries and paced posts drain between polls
 RELOAD_EVERY = 5.0
 JITTER_SHARE = 0.1  # spread polls so sources on one host do not fire together
+SHUTDOWN_LIMIT = 9.0  # seconds from the first signal to exit, whatever is still running
+FINAL_DELIVERY_BUDGET = 4.0  # the last delivery attempt on shutdown
+CYCLE_EVERY = 60.0  # seconds: at most this long between two poll_cycle events
+
+T = TypeVar("T")
+Hook = Callable[[], Awaitable[None]]
 
 
 class Monitor:
+    """The long-running process.  Other components (an ops HTTP listener, a Slack
+    Socket Mode client, ...) plug in with `add_component(name, start, stop)`: both
+    are coroutines run on the monitor's loop, started after the scheduler and
+    stopped, in reverse order, before the last delivery."""
+
     def __init__(self, watcher: ConfigWatcher, classifier_for: Callable[[Config], Classifier],
-                 pipeline_factory: Callable[..., object]) -> None:
+                 pipeline_factory: Callable[..., Any], *, transport: Any = None) -> None:
         self.watcher = watcher
         self.classifier_for = classifier_for
         self.pipeline_factory = pipeline_factory
+        self.transport = transport  # tests: an httpx.AsyncBaseTransport for the shared client
         self.classifier = classifier_for(watcher.config)
-        self.scheduler = BackgroundScheduler(timezone="UTC",
-                                             job_defaults={"coalesce": True, "max_instances": 1})
-        self._stop = threading.Event()
+        self.components: list[tuple[str, Hook, Hook]] = []
+        self.scheduler: AsyncIOScheduler | None = None
+        self.poller: SharedPoller | None = None
+        self._ingest = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ingest")
+        self._delivery = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="delivery")
+        self._local = threading.local()
+        self._generation = 0  # bumped by a config reload: threads rebuild their pipeline
+        self._polls: set[asyncio.Task[Any]] = set()
+        self._wake: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
+        self._signals = 0
+        self._read_db: Any = None
+        self.delivered = DeliveryReport()
         self.db_faults = FaultWatch(ops_notifier(lambda: self.config))
+        # Outcomes since the last poll_cycle event: a cycle ends when every enabled
+        # source has been polled once, or CYCLE_EVERY seconds after it began.
+        self._cycle: dict[str, Any] = {}
+        self._cycle_started: float | None = None
+        self._once = False
 
     @property
     def config(self) -> Config:
         return self.watcher.config
 
-    def _pipeline(self) -> object:
-        db = open_db(self.config.database)
-        return self.pipeline_factory(self.config, db, self.classifier)
+    def set_classifier(self, classifier: Classifier) -> None:
+        """Swap the model (a retrain, `monitor model use`): threads rebuild their pipeline."""
+        self.classifier = classifier
+        self._generation += 1
 
-    def poll_source(self, name: str) -> None:
+    def add_component(self, name: str, start: Hook, stop: Hook) -> None:
+        self.components.append((name, start, stop))
+
+    # -- work in the threads ------------------------------------------------------
+    def _pipeline(self) -> Any:
+        """This thread's pipeline (and SQLite connection), rebuilt after a config reload."""
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            old = getattr(local, "pipe", None)
+            if old is not None:
+                old.db.conn.close()
+            db = open_db(self.config.database)
+            local.pipe = self.pipeline_factory(self.config, db, self.classifier)
+            local.generation = self._generation
+        return local.pipe
+
+    async def _in(self, pool: concurrent.futures.Executor, work: Callable[[Any], T]) -> T:
+        # Shielded: a cancelled poll never abandons a transaction half-way.
+        loop = asyncio.get_running_loop()
+        return await asyncio.shield(loop.run_in_executor(pool, lambda: work(self._pipeline())))
+
+    def _is_known(self, now: Any) -> Callable[[Any], bool]:
+        """Known-item check for `follow: true` sources, on the loop's own read connection."""
+        if self._read_db is None:
+            self._read_db = open_db(self.config.database)
+        return lambda item: find_existing(self._read_db, item, now) is not None
+
+    # -- jobs -----------------------------------------------------------------------
+    async def poll_source(self, name: str) -> None:
         src = next((s for s in self.config.sources if s.name == name), None)
         if src is None or not src.enabled:
             return
         try:
-            pipe = self._pipeline()
-            now = pipe.clock()  # type: ignore[attr-defined]
-            fault = None
-            if pipe.due(now, only=[src]):  # type: ignore[attr-defined]
-                fault = pipe.poll([src]).store_fault  # type: ignore[attr-defined]
-            if fault is not None:  # already logged by the pipeline, with the source
-                self.db_faults.failed(f"poll of {name}", fault, logged=True)
-            else:
-                self.db_faults.succeeded()
-        except StoreError as e:
-            self.db_faults.failed(f"poll of {name}", e)
+            await self._poll(src)
         except MonitorError as e:
             log.error("poll of %s failed: %s", name, e)
 
-    def deliver(self) -> None:
+    async def _poll(self, src: SourceConfig) -> Any:
+        """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due."""
+        if self._stopping or self.poller is None:
+            return None
+        task = asyncio.current_task()
+        if task is not None:
+            self._polls.add(task)
         try:
-            self._pipeline().deliver(budget=DELIVERY_EVERY * 3)  # type: ignore[attr-defined]
+            now = utcnow()
+            try:
+                state = await self._in(self._ingest, lambda p: p.prepare(src, now))
+            except StoreError as e:
+                self.db_faults.failed(f"poll of {src.name}", e)
+                return None
+            if state is None:
+                return None  # backoff or Retry-After not over yet
+            enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
+            result = await self.poller.poll(src, state, enrich)
+            outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result))
+            fault = getattr(outcome, "store_fault", None)
+            if fault is not None:  # already logged by the pipeline, with the source
+                self.db_faults.failed(f"poll of {src.name}", fault, logged=True)
+            else:
+                self.db_faults.succeeded()
+            if (outcome.alerts or outcome.status == "error") and self._wake is not None:
+                self._wake.set()  # new alerts (or an ops notice): deliver now
+            await self._count(outcome)
+            return outcome
+        except asyncio.CancelledError:
+            log.info("poll of %s cancelled by shutdown", src.name)
+            return None
+        finally:
+            if task is not None:
+                self._polls.discard(task)
+
+    async def _count(self, outcome: Any) -> None:
+        """Add a poll to the current cycle; end the cycle (one event, metrics, retention)
+        once every enabled source is in it or it has run for CYCLE_EVERY seconds."""
+        loop = asyncio.get_running_loop()
+        if self._cycle_started is None:
+            self._cycle_started = loop.time()
+        self._cycle[outcome.source] = outcome
+        enabled = {s.name for s in self.config.sources if s.enabled}
+        if not self._once and (enabled <= set(self._cycle)
+                               or loop.time() - self._cycle_started >= CYCLE_EVERY):
+            await self._end_cycle()
+
+    async def _end_cycle(self) -> None:
+        if self._cycle_started is None:
+            return
+        seconds = asyncio.get_running_loop().time() - self._cycle_started
+        outcomes, self._cycle, self._cycle_started = list(self._cycle.values()), {}, None
+        ops.poll_cycle(outcomes, seconds)
+        now = utcnow()
+        try:
+            await self._in(self._ingest, lambda p: retention.prune_if_due(p.db, p.config, now))
+        except MonitorError as e:
+            log.error("retention prune failed: %s", e)
+
+    def deliver(self, budget: float | None = DELIVERY_EVERY * 3,
+                ignore_backoff: bool = False) -> None:
+        """One delivery run in the calling thread (the delivery thread)."""
+        try:
+            report = self._pipeline().deliver(budget=budget, ignore_backoff=ignore_backoff)
             self.db_faults.succeeded()
         except StoreError as e:
             self.db_faults.failed("delivery", e)
+            return
         except MonitorError as e:
             log.error("delivery failed: %s", e)
+            return
+        total = self.delivered
+        for key in ("sent", "failed", "digested"):
+            setattr(total, key, getattr(total, key) + getattr(report, key))
+        total.retrying, total.waiting = report.retrying, report.waiting
 
-    def reload(self) -> None:
+    async def _delivery_loop(self, drain: asyncio.Event | None = None) -> None:
+        """Deliver when woken (or every DELIVERY_EVERY s); with `drain`, stop once it is set
+        and a run has started after it: that run sees every alert committed before."""
+        assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), DELIVERY_EVERY)
+            if self._stopping:
+                return
+            last = drain is not None and drain.is_set()
+            self._wake.clear()
+            # `run --once` ends with one attempt at every pending alert, backoff or not.
+            await asyncio.shield(loop.run_in_executor(
+                self._delivery, functools.partial(self.deliver, ignore_backoff=last)))
+            if last:
+                return
+
+    async def reload(self) -> None:
         if self.watcher.poll():
             log.info("config reloaded from %s", self.watcher.path)
             self.classifier = self.classifier_for(self.config)
+            self._generation += 1
+            if self.poller is not None:
+                self.poller.reconfigure(self.config.defaults)
             self._schedule_sources()
         elif self.watcher.last_error is not None:
             log.error("config not reloaded, keeping the last good one:\n%s",
@@ -86,6 +246,7 @@ class Monitor:
             self.watcher.last_error = None
 
     def _schedule_sources(self) -> None:
+        assert self.scheduler is not None
         wanted: dict[str, SourceConfig] = {s.name: s for s in self.config.sources if s.enabled}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("source:") and job.id[7:] not in wanted:
@@ -93,7 +254,7 @@ class Monitor:
         for name, src in wanted.items():
             interval = self.config.interval(src)
             existing = self.scheduler.get_job(f"source:{name}")
-            # A source new to this run is polled now, not one interval from now.
+            # Every source is polled at start, and a source new to this run at once.
             first = existing.next_run_time if existing is not None else utcnow()
             self.scheduler.add_job(
                 self.poll_source, "interval", args=[name], id=f"source:{name}",
@@ -101,25 +262,126 @@ class Monitor:
                 replace_existing=True, next_run_time=first,
             )
 
-    def start(self) -> None:
-        self._schedule_sources()
-        self.scheduler.add_job(self.deliver, "interval", seconds=DELIVERY_EVERY, id="deliver")
-        self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
-        from monitor.analyst.scheduled import run_due_report  # report: block, if configured
-        self.scheduler.add_job(lambda: run_due_report(self.config), "interval", minutes=5,
-                               id="report")
-        self.scheduler.start()
+    # -- life cycle -------------------------------------------------------------------
+    @property
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
-    def run_forever(self) -> None:
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("received signal %s, stopping", signum)
+    def _on_signal(self, signum: int) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            log.warning("second signal %s: exiting now", signum)
+            logging.shutdown()
+            os._exit(128 + signum)
+        log.info("received signal %s, stopping (send it again to exit at once)", signum)
+        if self._stop is not None:
             self._stop.set()
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        self.start()
+    def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._wake, self._stop = asyncio.Event(), asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        self.poller = SharedPoller(self.config.defaults, self.transport)
+
+    async def main(self) -> None:
+        self._start()
+        assert self._stop is not None
+        self.scheduler = AsyncIOScheduler(
+            event_loop=asyncio.get_running_loop(), timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self._schedule_sources()
+        self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
+        self.scheduler.add_job(self._report, "interval", minutes=5, id="report")
+        self.scheduler.start()
+        delivery = asyncio.create_task(self._delivery_loop())
+        for name, start, _stop in self.components:
+            log.info("starting %s", name)
+            await start()
+        await self._stop.wait()
+        await self._shutdown(delivery)
+
+    async def _report(self) -> None:
+        from monitor.analyst.scheduled import run_due_report  # report: block, if configured
+
+        cfg = self.config
+        await asyncio.get_running_loop().run_in_executor(None, lambda: run_due_report(cfg))
+
+    async def once(self) -> list[Any]:
+        """`run --once`: poll every due source, delivering while later sources are still
+        being fetched and stored, then deliver what is left.  Returns the SourceOutcomes."""
+        self._start()
+        self._once = True
+        assert self._wake is not None and self._stop is not None
+        drain = asyncio.Event()
+        delivery = asyncio.create_task(self._delivery_loop(drain))
+        sources = [s for s in self.config.sources if s.enabled]
+        polls = asyncio.gather(*(self._poll(s) for s in sources))
+        stopped = asyncio.create_task(self._stop.wait())
+        await asyncio.wait([polls, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if self._stopping:
+            await self._shutdown(delivery)
+            return []
+        stopped.cancel()
+        await self._end_cycle()  # the one poll_cycle event of this run
+        drain.set()
+        self._wake.set()
+        await asyncio.wait([delivery, asyncio.create_task(self._stop.wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if self._stopping:
+            await self._shutdown(delivery)
+        else:
+            assert self.poller is not None
+            await self.poller.aclose()
+            await asyncio.get_running_loop().run_in_executor(None, self._ingest.shutdown)
+        return [o for o in polls.result() if o is not None]
+
+    async def _shutdown(self, delivery: asyncio.Task[None]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_LIMIT
+
+        def left() -> float:
+            return max(0.1, deadline - loop.time())
+
+        assert self.poller is not None
+        if self.scheduler is not None:  # None in `run --once`
+            self.scheduler.shutdown(wait=False)
+        for task in list(self._polls):
+            task.cancel()  # fetches in flight; a transaction being written finishes
+        if self._polls:
+            await asyncio.wait(list(self._polls), timeout=left())
+        for name, _start, stop in reversed(self.components):
+            try:
+                await asyncio.wait_for(stop(), left())
+            except Exception:
+                log.exception("stopping %s failed", name)
+        delivery.cancel()
         try:
-            self._stop.wait()
-        finally:
-            # Let running polls finish their transaction; nothing is half-written.
-            self.scheduler.shutdown(wait=True)
+            # The ingest thread's last transaction, then one bounded delivery attempt
+            # (after the delivery thread's current run, if any).
+            await asyncio.wait_for(loop.run_in_executor(None, self._ingest.shutdown), left())
+            final = loop.run_in_executor(self._delivery,
+                                         lambda: self.deliver(FINAL_DELIVERY_BUDGET))
+            await asyncio.wait_for(asyncio.shield(final), left())
+            done = True
+        except TimeoutError:
+            done = False
+        await self.poller.aclose()
+        if not done:
+            # A post is stuck in the network: its attempt mark is committed, so the next
+            # start reconciles it against Slack's history. Do not wait for the thread.
+            log.warning("shutdown limit reached with work still running; pending alerts "
+                        "are delivered at the next start")
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(0)
+
+    def run_forever(self) -> None:
+        asyncio.run(self.main())
+        self._delivery.shutdown(wait=True)
+        log.info("stopped")
+
+    def run_once(self) -> tuple[list[Any], DeliveryReport]:
+        outcomes = asyncio.run(self.once())
+        self._delivery.shutdown(wait=True)
+        return outcomes, self.delivered

@@ -14,6 +14,12 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROX
     os.environ.pop(_var, None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _classifier_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The derived classifier cache goes to a temp dir (also for `monitor` subprocesses)."""
+    os.environ["MONITOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("classifier-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _no_real_slack(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own token must never reach tests."""

@@ -2,6 +2,7 @@
 
 Public API:
     load_classifier(path=None, threshold=0.5) -> Classifier
+    LazyClassifier(path=None, threshold=0.5)   # loads on first classify (304-only polls skip it)
     Classifier.classify(title, text, lang=None) -> Classification   (pure, no IO)
     Classifier.classify_many(items) -> list[Classification]
     train(labels=None, db_path=None, out=None) -> TrainReport        (needs scikit-learn)
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.classify.corrections import load_corrections, record_correction
 from monitor.classify.facts import extract_facts
-from monitor.classify.model import DEFAULT_MODEL, Classifier, load_classifier
+from monitor.classify.model import DEFAULT_MODEL, Classifier, LazyClassifier, load_classifier
 
 if TYPE_CHECKING:
     from monitor.classify.train import TrainReport
@@ -28,5 +29,5 @@ def train(*args: Any, **kwargs: Any) -> TrainReport:
     return _train(*args, **kwargs)
 
 
-__all__ = ["DEFAULT_MODEL", "Classifier", "extract_facts", "load_classifier",
+__all__ = ["DEFAULT_MODEL", "Classifier", "LazyClassifier", "extract_facts", "load_classifier",
            "load_corrections", "record_correction", "train"]

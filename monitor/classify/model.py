@@ -43,22 +43,33 @@ def _get(keys: list[str], table: dict[str, Any]) -> list[Any]:
     return list(got) if len(keys) > 1 else [got]
 
 
-def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_raw(path: str | os.PathLike[str]) -> bytes:
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise ModelError(f"classifier model not found at {p}: {HINT}") from None
     except OSError as e:
         raise ModelError(f"cannot read classifier model {p}: {e}; {HINT}") from e
+
+
+def artifact_version(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def parse_artifact(raw: bytes, p: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(gzip.decompress(raw))
     except (OSError, EOFError, ValueError) as e:
         raise ModelError(f"classifier model {p} is corrupt ({e}); {HINT}") from e
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelError(f"classifier model {p} is not a {FORMAT} artifact; {HINT}")
-    data["_version"] = hashlib.sha256(raw).hexdigest()[:12]
+    data["_version"] = artifact_version(raw)
     return data
+
+
+def read_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
+    return parse_artifact(read_raw(path), path)
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,10 @@ class _Head:
     index: dict[str, int]
     weights: np.ndarray  # (n_features, n_heads)
     bias: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, names: list[str], weights: np.ndarray, bias: np.ndarray) -> _Head:
+        return cls(names, {n: i for i, n in enumerate(names)}, weights, bias)
 
     @classmethod
     def from_json(cls, block: dict[str, Any]) -> _Head:
@@ -101,12 +116,14 @@ class _Head:
 class Classifier:
     """Relevance + topic/item/jurisdiction from one artifact.  `classify` does no IO."""
 
-    def __init__(self, data: dict[str, Any], threshold: float = 0.5) -> None:
+    def __init__(self, data: dict[str, Any], threshold: float = 0.5,
+                 heads: tuple[_Head, _Head] | None = None) -> None:
+        """`heads` (main, jurisdiction) come from the load-time cache when it is warm."""
         try:
             self.taxonomy = Taxonomy.from_json(data["taxonomy"])
             self.matcher = CueMatcher(self.taxonomy.groups)
-            self.main = _Head.from_json(data["main"])
-            self.jur = _Head.from_json(data["jurisdiction"])
+            self.main, self.jur = heads or (_Head.from_json(data["main"]),
+                                            _Head.from_json(data["jurisdiction"]))
             self.head_names: list[str] = [h["name"] for h in data["main"]["heads"]]
             self.platt = tuple(float(x) for x in data["platt"])
             self.label_thr: dict[str, float] = {k: float(v) for k, v in data["thresholds"].items()}
@@ -183,5 +200,60 @@ class Classifier:
 
 def load_classifier(path: str | os.PathLike[str] | None = None,
                     threshold: float = 0.5) -> Classifier:
-    """Load the artifact (default: the one shipped in the package); ModelError if unusable."""
-    return Classifier(read_artifact(path or DEFAULT_MODEL), threshold=threshold)
+    """Load the artifact (default: the one shipped in the package); ModelError if unusable.
+
+    The weights are read from a derived cache when one matches the artifact's
+    hash (see classify/cache.py): decoding the JSON is most of a cold start.
+    """
+    from monitor.classify import cache
+
+    p = path or DEFAULT_MODEL
+    raw = read_raw(p)
+    version = artifact_version(raw)
+    hit = cache.load(version)
+    if hit is not None:
+        rest, main, jur = hit
+        rest["_version"] = version
+        return Classifier(rest, threshold=threshold,
+                          heads=(_Head.from_arrays(*main), _Head.from_arrays(*jur)))
+    data = parse_artifact(raw, p)
+    clf = Classifier(data, threshold=threshold)
+    cache.store(version, data, clf.main, clf.jur)
+    return clf
+
+
+class LazyClassifier:
+    """A Classifier loaded on first use: a poll where every source answers 304 never loads it.
+
+    A missing or unreadable artifact is still reported at construction, so
+    `monitor run` refuses to start rather than failing at the first new item.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None,
+                 threshold: float = 0.5) -> None:
+        self.path = Path(path or DEFAULT_MODEL)
+        self.threshold = threshold
+        self._clf: Classifier | None = None
+        if not os.access(self.path, os.R_OK):
+            read_raw(self.path)  # raises the specific ModelError
+            raise ModelError(f"cannot read classifier model {self.path}; {HINT}")
+
+    @property
+    def loaded(self) -> Classifier:
+        if self._clf is None:
+            self._clf = load_classifier(self.path, threshold=self.threshold)
+        return self._clf
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._clf is not None
+
+    @property
+    def version(self) -> str:
+        return self.loaded.version
+
+    def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
+        return self.loaded.classify(title, text, lang)
+
+    def classify_many(self, items: list[tuple[str, str, str | None]]) -> list[Classification]:
+        return self.loaded.classify_many(items)

@@ -51,7 +51,7 @@ def start(config: Callable[[], Config], monitor: Any, env: Mapping[str, str],
         load = classifier_for
 
         def swap() -> None:
-            monitor.classifier = load(config())
+            monitor.set_classifier(load(config()))
             log.info("classifier now %s", getattr(monitor.classifier, "version", "?"))
 
         retrainer = Retrainer(config, swap)

@@ -5,6 +5,7 @@ Public API (everything else in this package is private):
     await fetch_many(sources, states, defaults, transport=None) -> list[FetchResult]
     fetch_all(sources, states, defaults, transport=None) -> list[FetchResult]
     follow_new(is_known) -> Enricher   # pass as enrich=... to follow new html links
+    SharedPoller(defaults).poll(src, state, enrich)  # `monitor run`: one client for all jobs
     canonical_url(url), title_key(title), item_id(source, guid, canonical, title_key)
 
 One FetchResult per source, in input order; a source problem is a result with
@@ -23,10 +24,11 @@ from monitor.models import FetchResult
 from monitor.sources.follow import follow_new
 from monitor.sources.http import Resolver
 from monitor.sources.identity import canonical_url, item_id, title_key
-from monitor.sources.poll import Enricher, fetch_many
+from monitor.sources.poll import Enricher, SharedPoller, fetch_many
 from monitor.store.sources import SourceState
 
-__all__ = ["canonical_url", "fetch_all", "fetch_many", "follow_new", "item_id", "title_key"]
+__all__ = ["SharedPoller", "canonical_url", "fetch_all", "fetch_many", "follow_new", "item_id",
+           "title_key"]
 
 
 def fetch_all(

@@ -195,3 +195,31 @@ async def fetch_many(
         fetcher = Fetcher(client, defaults, resolver)
         tasks = [fetch_one(fetcher, s, states.get(s.name), parsers, enrich) for s in sources]
         return list(await asyncio.gather(*tasks))
+
+
+class SharedPoller:
+    """One HTTP client, one set of per-host limits, for every source of a long-running monitor.
+
+    `monitor run` polls each source on its own schedule, but the sources share
+    hosts: one client keeps connections alive across polls, and one Fetcher's
+    semaphores hold `per_host` across sources, not per job.  Use it on one event loop.
+    """
+
+    def __init__(self, defaults: Defaults,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        limit = max(defaults.concurrency, 1)
+        self.client = make_client(defaults.user_agent, defaults.timeout,
+                                  defaults.connect_timeout, limit, transport)
+        self.fetcher = Fetcher(self.client, defaults)
+        self.parsers = _parsers()
+
+    def reconfigure(self, defaults: Defaults) -> None:
+        """New limits after a config reload (polls in flight keep their slots)."""
+        self.fetcher = Fetcher(self.client, defaults)
+
+    async def poll(self, src: SourceConfig, state: SourceState | None,
+                   enrich: Enricher | None = None) -> FetchResult:
+        return await fetch_one(self.fetcher, src, state, self.parsers, enrich)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

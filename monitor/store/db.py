@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import sqlite_utils
@@ -19,6 +20,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@lru_cache(maxsize=1024)  # one poll formats the same few instants for every item
 def iso(dt: datetime | None) -> str | None:
     """UTC ISO-8601 with a Z, second precision: the one timestamp form in the DB."""
     if dt is None:

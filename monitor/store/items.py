@@ -9,7 +9,8 @@ source is recorded on the item, nothing new is stored or alerted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,10 +77,11 @@ def insert_item(
     now: datetime,
     story_id: str | None = None,
     model_version: str | None = None,
+    story_keys: Sequence[int] = (),
 ) -> None:
     """Store a new item and its outbox rows in one transaction: persist before delivery."""
     with transaction(db):
-        db.execute(
+        cur = db.execute(
             """INSERT INTO items (id, source, guid, url, canonical_url, title, title_key, summary,
                 lang, published, first_seen, relevant, score, topic, item, jurisdiction, why, facts,
                 story_id, model_version)
@@ -94,12 +96,68 @@ def insert_item(
             ],
         )
         record_sighting(db, item.id, item, now)
+        if story_keys:
+            db.conn.executemany("INSERT OR IGNORE INTO story_keys (key, item_rowid) VALUES (?, ?)",
+                                [(k, cur.lastrowid) for k in story_keys])
         for a in alerts:
             db.execute(
                 "INSERT OR IGNORE INTO alerts (item_id, channel, reason, status, created_at, kind,"
                 " target, story_id) VALUES (?, ?, ?, ?, ?, 'item', ?, ?)",
                 [item.id, a.channel, a.reason, a.status, iso(now), a.target, story_id or item.id],
             )
+
+
+_WINDOW_STARTS: weakref.WeakKeyDictionary[sqlite_utils.Database, tuple[str, int]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
+    """rowid of the first item seen at or after `since`.  Remembered per database for
+    the second `since` names: rows added later only have larger rowids."""
+    cached = _WINDOW_STARTS.get(db)
+    if cached is not None and cached[0] == since:
+        return cached[1]
+    row = db.execute("SELECT rowid FROM items WHERE first_seen >= ? ORDER BY first_seen"
+                     " LIMIT 1", [since]).fetchone()
+    if row is None:
+        return None  # not remembered: the first item of the window may come any moment
+    _WINDOW_STARTS[db] = (since, int(row[0]))
+    return int(row[0])
+
+
+# A story with hundreds of near-identical reports (a templated daily notice) would
+# otherwise make each new one compare with all of them: keep the most similar.
+MAX_STORY_CANDIDATES = 24
+
+
+def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
+                     since: datetime) -> list[tuple[str, str, str, str]]:
+    """(item id, story id, title_key, facts json) of items first seen after `since` that
+    share a story key, oldest first: what `stories.assign_story` compares a new item with.
+
+    At most MAX_STORY_CANDIDATES, those sharing the most keys (for LSH bands, the
+    most similar titles).  Reads only index entries of the window (items.rowid
+    grows with first_seen), so the cost does not grow with the history.
+    """
+    if not keys:
+        return []
+    first = _window_start(db, iso(since) or "")
+    if first is None:
+        return []
+    marks = ",".join("?" * len(keys))
+    return [
+        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), str(r[3] or "{}"))
+        for r in db.execute(
+            f"""SELECT i.id, i.story_id, i.title_key, i.facts
+                FROM (SELECT item_rowid, COUNT(*) AS shared FROM story_keys
+                      WHERE key IN ({marks}) AND item_rowid >= ?
+                      GROUP BY item_rowid ORDER BY shared DESC, item_rowid LIMIT ?) AS c
+                JOIN items AS i ON i.rowid = c.item_rowid
+                WHERE i.first_seen >= ?
+                ORDER BY i.first_seen, i.rowid""",
+            [*keys, first, MAX_STORY_CANDIDATES, iso(since)],
+        ).fetchall()
+    ]
 
 
 def recent_titles(db: sqlite_utils.Database, since: datetime) -> list[tuple[str, str, str, str]]:

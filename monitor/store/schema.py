@@ -261,10 +261,43 @@ def _m008_feedback(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_story_index(db: sqlite_utils.Database) -> None:
+    # Story linking looks up candidates by key (LSH bands of the title, announcement
+    # numbers) instead of re-reading three days of titles per new item.  Keyed by
+    # items.rowid, which grows with first_seen, so a lookup reads only the window.
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.stories import story_keys
+
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS story_keys (
+            key INTEGER NOT NULL,
+            item_rowid INTEGER NOT NULL,
+            PRIMARY KEY (key, item_rowid)
+        ) WITHOUT ROWID;
+        -- Delivery looks up each alert's thread parent (same story, channel, target) and
+        -- whether that parent went out inside a digest: without these, both scanned the
+        -- outbox for every alert, and delivering a big poll was quadratic.
+        CREATE INDEX IF NOT EXISTS alerts_story ON alerts(story_id, channel, target, id);
+        CREATE INDEX IF NOT EXISTS alerts_digest_ts ON alerts(channel, target, ts)
+            WHERE kind = 'digest';
+        """
+    )
+    # Items of the current linking window (3 days, with a margin) get their keys now,
+    # so an upgrade does not break the stories in progress.
+    since = (datetime.now(UTC) - timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = db.execute("SELECT rowid, title_key, facts FROM items WHERE first_seen >= ?",
+                      [since]).fetchall()
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO story_keys (key, item_rowid) VALUES (?, ?)",
+        [(k, rowid) for rowid, key, facts in rows for k in story_keys(key or "", facts or "{}")])
+
+
 MIGRATIONS: list[Migration] = [
     _m001_initial, _m002_source_warnings, _m003_alert_log_view,
     _m004_items_search, _m005_scheduled_reports, _m006_delivery_claims,
-    _m007_apprise_targets_by_reference, _m008_feedback,
+    _m007_apprise_targets_by_reference, _m008_feedback, _m009_story_index,
 ]
 
 

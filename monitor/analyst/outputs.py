@@ -14,6 +14,7 @@ import click
 from monitor.analyst import report as rpt
 from monitor.analyst.common import open_store, since_start
 from monitor.store import utcnow
+from monitor.store.corrections import weekly_feedback
 from monitor.store.review import alert_rows, quiet_sources, top_stories
 
 EXPORT_COLUMNS = ("alert_id", "created_at", "item_id", "title", "url", "source", "published",
@@ -71,7 +72,8 @@ def build_report(db: Any, since: str) -> rpt.Report:
     now = utcnow()
     start = since_start(since, now)
     return rpt.build(alert_rows(db, start), top_stories(db, start),
-                     quiet_sources(db, start), start, now)
+                     quiet_sources(db, start), start, now,
+                     feedback=weekly_feedback(db, start, now))
 
 
 @click.command("report")

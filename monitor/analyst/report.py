@@ -25,6 +25,8 @@ class Report:
     per_day: dict[str, Counter[str]] = field(default_factory=dict)  # day -> main topic -> items
     stories: list[dict[str, Any]] = field(default_factory=list)
     quiet: list[dict[str, Any]] = field(default_factory=list)
+    # Analysts' verdicts per week (Slack buttons and `monitor label`): precision as they see it.
+    feedback: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def period(self) -> str:
@@ -33,9 +35,11 @@ class Report:
 
 
 def build(alerts: list[dict[str, Any]], stories: list[dict[str, Any]],
-          quiet: list[dict[str, Any]], start: datetime | None, end: datetime) -> Report:
+          quiet: list[dict[str, Any]], start: datetime | None, end: datetime,
+          feedback: list[dict[str, Any]] | None = None) -> Report:
     """Labels count items (an item sent to two channels is one item); channels count alerts."""
-    report = Report(start, end, alerts=len(alerts), stories=stories, quiet=quiet)
+    report = Report(start, end, alerts=len(alerts), stories=stories, quiet=quiet,
+                    feedback=list(feedback or []))
     report.by = {k: Counter() for k in ("topic", "item", "jurisdiction", "channel")}
     seen: dict[str, dict[str, Any]] = {}
     for a in alerts:
@@ -68,6 +72,10 @@ def _quiet_note(q: dict[str, Any]) -> str:
     return "no items yet"
 
 
+def _precision(w: dict[str, Any]) -> str:
+    return "-" if w.get("precision") is None else f"{w['precision']:.2f}"
+
+
 def markdown(report: Report) -> str:
     lines = [f"# Export-control monitor: {report.period}", "",
              f"{report.alerts} alerts about {report.items} items.", ""]
@@ -81,6 +89,12 @@ def markdown(report: Report) -> str:
         lines.append(f"| {s['outlets']} | {s['items']} | {title} |")
     lines += ["", "## Sources gone quiet", ""]
     lines += [f"- **{_md(q['name'])}**: {_md(_quiet_note(q))}" for q in report.quiet] or ["none"]
+    lines += ["", "## Analyst feedback", "",
+              "| week of | items judged | relevant | not relevant | relabelled | precision |",
+              "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {w['week']} | {w['items']} | {w['relevant']} | {w['not_relevant']} "
+              f"| {w['relabelled']} | {_precision(w)} |" for w in report.feedback] or [
+        "| — | 0 | 0 | 0 | 0 | - |"]
     return "\n".join(lines) + "\n"
 
 
@@ -116,6 +130,13 @@ def print_table(report: Report) -> None:
     for q in report.quiet:
         quiet.add_row(q["name"], _quiet_note(q))
     console.print(quiet)
+    judged = Table(title="Analyst feedback (precision as the analysts see it)")
+    for col in ("week of", "items judged", "relevant", "not relevant", "relabelled", "precision"):
+        judged.add_column(col, justify="left" if col == "week of" else "right")
+    for w in report.feedback:
+        judged.add_row(w["week"], str(w["items"]), str(w["relevant"]), str(w["not_relevant"]),
+                       str(w["relabelled"]), _precision(w))
+    console.print(judged)
 
 
 def chart(report: Report, path: Path) -> Path:

@@ -31,6 +31,7 @@ from monitor.analyst import report as rpt
 from monitor.config import Config, ReportConfig
 from monitor.errors import MonitorError
 from monitor.store import iso, open_db, utcnow
+from monitor.store.corrections import weekly_feedback
 from monitor.store.review import alert_rows, quiet_sources, record_report, report_state
 from monitor.store.review import top_stories as stories_since
 
@@ -76,7 +77,7 @@ def summary(report: rpt.Report) -> Message:
 def build_for(db: sqlite_utils.Database, cfg: ReportConfig, now: datetime) -> rpt.Report:
     start = now - timedelta(seconds=cfg.since)
     return rpt.build(alert_rows(db, start), stories_since(db, start), quiet_sources(db, start),
-                     start, now)
+                     start, now, feedback=weekly_feedback(db, start, now))
 
 
 def post_due_report(config: Config, db: sqlite_utils.Database, env: Mapping[str, str],

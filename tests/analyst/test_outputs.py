@@ -106,3 +106,26 @@ def test_schema_describes_keys_and_durations() -> None:
     assert {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"} in interval[
         "anyOf"]
     assert "json" in schema["$defs"]["SourceConfig"]["properties"]  # the YAML key, not json_map
+
+
+def test_report_counts_analyst_feedback(alert_log: AlertLog, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+    from dataclasses import replace
+
+    copy = tmp_path / "judged.db"
+    shutil.copy(alert_log.db, copy)  # the shared alert log stays unjudged for other tests
+    log = replace(alert_log, db=copy, env={**alert_log.env, "MONITOR_DB": str(copy)})
+    with sqlite3.connect(copy) as conn:
+        alerted = [r[0] for r in conn.execute(
+            "SELECT DISTINCT item_id FROM alerts WHERE kind = 'item' ORDER BY item_id LIMIT 3")]
+    log.run("label", alerted[0], "--relevant")
+    log.run("label", alerted[1], "--relevant")
+    log.run("label", alerted[2], "--not-relevant")
+    md = log.run("report", "--since", "7d", "--format", "md").stdout
+    feedback = md.split("## Analyst feedback")[1]
+    row = next(line for line in feedback.splitlines() if line.startswith("| 20"))
+    # items judged, relevant, not relevant, relabelled, precision
+    assert row.split("|")[2:7] == [" 3 ", " 2 ", " 1 ", " 0 ", " 0.67 "]
+    table = log.run("report", "--since", "7d").stdout
+    assert "Analyst feedback" in table and "0.67" in table

@@ -207,8 +207,8 @@ def _register() -> None:
     from monitor.analyst.commands import COMMANDS as ANALYST
     from monitor.classify.commands import COMMANDS as CLASSIFY
     from monitor.feedback.commands import COMMANDS as FEEDBACK
+    from monitor.health_commands import COMMANDS as SOURCES
     from monitor.ops.commands import COMMANDS as OPS
-    from monitor.sources.commands import COMMANDS as SOURCES
 
     for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS, *ANALYST, *FEEDBACK):
         cli.add_command(cmd)

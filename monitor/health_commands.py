@@ -1,4 +1,7 @@
-"""`monitor sources`: is every source answering, and how much does it publish?"""
+"""`monitor sources`: is every source answering, and how much does it publish?
+
+It reads the config, the store and the health rules together, so it lives at the
+CLI layer beside `cli.py`, not inside `sources/` (which never imports the store)."""
 
 from __future__ import annotations
 

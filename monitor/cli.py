@@ -205,7 +205,7 @@ def _feedback_cell(summary: dict[str, Any] | None) -> str:
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.analyst.commands import COMMANDS as ANALYST
-    from monitor.classify.commands import COMMANDS as CLASSIFY
+    from monitor.classify_commands import COMMANDS as CLASSIFY
     from monitor.feedback.commands import COMMANDS as FEEDBACK
     from monitor.health_commands import COMMANDS as SOURCES
     from monitor.ops.commands import COMMANDS as OPS

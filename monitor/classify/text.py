@@ -6,11 +6,10 @@ Chinese; the model should not have to learn each spelling separately.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
-from monitor.text import count_han, detect_script_lang, has_kana
+from monitor.text import count_han, detect_script_lang, has_kana, html_to_text
 
 # Long articles carry the signal in their first paragraphs; a bound keeps
 # classification time flat whatever a feed sends.
@@ -19,8 +18,6 @@ MAX_TEXT_CHARS = 4000
 # Raw input is cut before the HTML pass so a multi-megabyte page costs little.
 MAX_RAW_CHARS = 60_000
 
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"\s+")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -43,21 +40,11 @@ _SIMP = (
 _FOLD = str.maketrans(_TRAD, _SIMP)
 
 
-def strip_html(raw: str) -> str:
-    """Drop tags, scripts and entities; keep the visible words."""
-    if "<" in raw:
-        raw = _SCRIPT.sub(" ", raw)
-        raw = _TAG.sub(" ", raw)
-    if "&" in raw:
-        raw = html.unescape(raw)
-    return raw
-
-
 def normalise(raw: str | None, limit: int) -> str:
     """HTML-free, NFKC, single-spaced, traditional folded to simplified, at most `limit` chars."""
     if not raw:
         return ""
-    s = strip_html(str(raw)[:MAX_RAW_CHARS])
+    s = html_to_text(str(raw)[:MAX_RAW_CHARS])
     if s.isascii():  # most English items: nothing to fold, skip the costly passes
         return " ".join(s.split())[:limit]
     s = unicodedata.normalize("NFKC", s)

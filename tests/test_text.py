@@ -1,4 +1,4 @@
-"""monitor.text: the one home of the text helpers, and the behaviour chosen where old copies differed."""
+"""monitor.text, the one home of the text helpers; the rules chosen where old copies differed."""
 
 from __future__ import annotations
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+from monitor.models import Item
 from monitor.sources.entries import RawEntry, build_item, choose_lang, dedup
 from monitor.text import SUMMARY_MAX
 
 BASE = "https://feed.example/news/"
 
 
-def _item(**raw: object):
-    return build_item("s", RawEntry(**raw), base_url=BASE, source_lang=None,  # type: ignore[arg-type]
-                      doc_lang=None)
+def _item(**raw: Any) -> Item | None:
+    return build_item("s", RawEntry(**raw), base_url=BASE, source_lang=None, doc_lang=None)
 
 
 def test_fields_are_normalised() -> None:

@@ -27,10 +27,10 @@ import feedparser
 import httpx
 
 from monitor.config import Defaults, SourceConfig
+from monitor.models import Validators
 from monitor.sources import fetch_many
 from monitor.sources.feed import parse_feed
 from monitor.sources.http import Response
-from monitor.store.sources import SourceState
 
 HOSTS = 32
 
@@ -142,7 +142,7 @@ def main() -> None:
         t0 = time.perf_counter()
         first = asyncio.run(fetch_many(sources, {}, defaults))
         t_first = time.perf_counter() - t0
-        states = {r.source: SourceState(name=r.source, etag=r.etag) for r in first}
+        states = {r.source: Validators(etag=r.etag) for r in first}
         t0 = time.perf_counter()
         second = asyncio.run(fetch_many(sources, states, defaults))
         t_second = time.perf_counter() - t0

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from monitor import logs
-from monitor.config import Config, ConfigWatcher, load_config
+from monitor.config import Config, ConfigWatcher, config_path, load_config
 from monitor.console import EXIT_UNUSABLE, config_option, fail, human, print_table, version
 from monitor.errors import ConfigError, ModelError, MonitorError, StoreError
 
@@ -118,10 +118,9 @@ def run(once: bool, config_path: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help='One object: {"ok", "problems"}.')
 def check_config(path: str | None, as_json: bool) -> None:
     """Validate the config; print every problem with file, line and key (exit 2 if any)."""
-    import os
     import sys
 
-    where = path or os.environ.get("MONITOR_CONFIG") or "config/monitor.yaml"
+    where = str(config_path(path))
     try:
         cfg = load_config(path)
     except ConfigError as e:
@@ -205,10 +204,10 @@ def _feedback_cell(summary: dict[str, Any] | None) -> str:
 def _register() -> None:
     from monitor.alert.commands import COMMANDS as ALERT
     from monitor.analyst.commands import COMMANDS as ANALYST
-    from monitor.classify.commands import COMMANDS as CLASSIFY
+    from monitor.classify_commands import COMMANDS as CLASSIFY
     from monitor.feedback.commands import COMMANDS as FEEDBACK
+    from monitor.health_commands import COMMANDS as SOURCES
     from monitor.ops.commands import COMMANDS as OPS
-    from monitor.sources.commands import COMMANDS as SOURCES
 
     for cmd in (*CLASSIFY, *SOURCES, *ALERT, *OPS, *ANALYST, *FEEDBACK):
         cli.add_command(cmd)

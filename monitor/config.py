@@ -500,9 +500,14 @@ def _duplicate_names(p: Path, raw: dict[str, Any]) -> list[str]:
     return out
 
 
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to read: `path` if given, else $MONITOR_CONFIG, else DEFAULT_CONFIG."""
+    return Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, validate and return the config; raise ConfigError listing every problem."""
-    p = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+    p = config_path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
@@ -539,7 +544,7 @@ class ConfigWatcher:
     """Hot reload: re-read on change, keep the last good config on error."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+        self.path = config_path(path)
         self.config = load_config(self.path)
         self._mtime = self._stat()
         self.last_error: ConfigError | None = None

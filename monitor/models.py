@@ -35,6 +35,18 @@ class Item:
     title_key: str = ""  # normalised title used for cross-outlet matching
 
 
+@dataclass(frozen=True)
+class Validators:
+    """A source's conditional-GET validators from its last good response.
+
+    The store keeps them; the sources layer only sends them back as
+    If-None-Match / If-Modified-Since, so it needs this much and no more.
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 @dataclass
 class FetchResult:
     """What one poll of one source produced."""

@@ -130,7 +130,8 @@ class Pipeline:
             for src in todo:
                 ensure_source(self.db, src.name, src.url, src.kind)
             states = {src.name: get_state(self.db, src.name) for src in todo}
-        results = fetch_all(todo, states, self.config.defaults, transport=self.transport,
+        validators = {name: state.validators for name, state in states.items()}
+        results = fetch_all(todo, validators, self.config.defaults, transport=self.transport,
                             enrich=self.enricher(now))
         report = PollReport()
         for src, result in zip(todo, results, strict=True):

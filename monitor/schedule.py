@@ -155,7 +155,7 @@ class Monitor:
             if state is None:
                 return None  # backoff or Retry-After not over yet
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
-            result = await self.poller.poll(src, state, enrich)
+            result = await self.poller.poll(src, state.validators, enrich)
             outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result))
             fault = getattr(outcome, "store_fault", None)
             if fault is not None:  # already logged by the pipeline, with the source

@@ -21,7 +21,6 @@ items sharing a key are compared, with the same exact rule as before:
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
@@ -70,13 +69,13 @@ def title_keys(title_key: str) -> list[int]:
     return [int(v) for v in band.view(np.int64)]
 
 
-def fact_keys(facts: str | Mapping[str, Sequence[str]]) -> list[int]:
+def fact_keys(facts: Mapping[str, Sequence[str]]) -> list[int]:
     return _signed(
         int.from_bytes(hashlib.blake2b(f"{k}\x1f{v}".encode(), digest_size=8).digest(), "big")
         for k, v in sorted(_facts(facts)))
 
 
-def story_keys(title_key: str, facts: str | Mapping[str, Sequence[str]]) -> list[int]:
+def story_keys(title_key: str, facts: Mapping[str, Sequence[str]]) -> list[int]:
     """Index keys under which an item is stored and its story candidates are looked up."""
     return sorted(set(title_keys(title_key)) | set(fact_keys(facts)))
 
@@ -93,15 +92,14 @@ def similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
-def _facts(raw: str | Mapping[str, Sequence[str]]) -> set[tuple[str, str]]:
-    data = json.loads(raw) if isinstance(raw, str) else raw
+def _facts(data: Mapping[str, Sequence[str]]) -> set[tuple[str, str]]:
     return {(k, str(v).casefold()) for k in _LINKING_FACTS for v in data.get(k, [])}
 
 
 def assign_story(
     title_key: str,
     facts: Mapping[str, Sequence[str]],
-    recent: Iterable[tuple[str, str, str, str]],
+    recent: Iterable[tuple[str, str, str, Mapping[str, Sequence[str]]]],
 ) -> str | None:
     """Story id of the best-matching recent item (id, story_id, title_key, facts), or None."""
     mine = _facts(facts)

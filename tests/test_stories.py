@@ -1,7 +1,7 @@
 from monitor.stories import assign_story, similarity
 
-RECENT = [("i1", "s1", "chinaaddsgalliumgermaniumexportcontrols", '{"announcements": []}'),
-          ("i2", "s2", "footballresults", '{"announcements": ["MOFCOM 2025 No. 61"]}')]
+RECENT = [("i1", "s1", "chinaaddsgalliumgermaniumexportcontrols", {"announcements": []}),
+          ("i2", "s2", "footballresults", {"announcements": ["MOFCOM 2025 No. 61"]})]
 
 
 def test_near_identical_titles_share_a_story() -> None:

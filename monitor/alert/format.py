@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.sources.text import strip_invisible
+from monitor.text import strip_invisible, truncate
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
 FIELD_MAX = 2000
 BUTTON_URL_MAX = 3000
 TEXT_MAX = 3500  # fallback text: well under Slack's 40k, readable in a notification
-SUMMARY_MAX = 600
+SUMMARY_SHOWN = 600  # of the stored summary (monitor.text.SUMMARY_MAX): a readable alert
 FACT_MAX = 500  # per fact line; five lines stay well inside one 3000-char section
 # By construction the blocks total under ≈9.5k characters, inside Slack's ≈12k budget.
 MAX_BLOCKS = 50
@@ -50,23 +50,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def truncate(text: str, limit: int) -> str:
-    """Cut on characters, at a word boundary when one is near, with an ellipsis."""
-    text = " ".join(text.split()) if "\n" not in text else text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.7:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
+def fit(text: str, limit: int) -> str:
+    """Single-spaced on one line (multi-line text only trimmed), cut by monitor.text.truncate."""
+    return truncate(" ".join(text.split()) if "\n" not in text else text.strip(), limit)
 
 
 def esc_trunc(text: str, limit: int) -> str:
     """Escape then fit: escaping lengthens text, and an entity must never be cut in half."""
     budget = limit
     while budget > 0:
-        out = escape(truncate(text, budget))
+        out = escape(fit(text, budget))
         if len(out) <= limit:
             return out
         budget = min(budget - 1, budget * limit // len(out))
@@ -138,7 +131,7 @@ def display_title(row: Mapping[str, Any]) -> str:
         return title
     summary = " ".join(strip_invisible(str(row.get("summary") or "")).split())
     if summary:
-        return truncate(summary, 80)
+        return fit(summary, 80)
     return str(row.get("url") or "").strip() or "(no title)"
 
 
@@ -194,7 +187,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
     ]))
 
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": truncate(title, HEADER_MAX),
+        {"type": "header", "text": {"type": "plain_text", "text": fit(title, HEADER_MAX),
                                     "emoji": False}},
         {"type": "context", "elements": [
             {"type": "mrkdwn", "text": esc_trunc(f"{source} · {published} · {lang}", 300)},
@@ -209,7 +202,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
     summary = strip_invisible(str(row.get("summary") or "")).strip()
     if summary:
         blocks.append({"type": "section",
-                       "text": {"type": "mrkdwn", "text": esc_trunc(summary, SUMMARY_MAX)}})
+                       "text": {"type": "mrkdwn", "text": esc_trunc(summary, SUMMARY_SHOWN)}})
     if why_text:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                        "text": "*Why:* " + esc_trunc(why_text, SECTION_MAX - 20)}})
@@ -231,7 +224,7 @@ def item_message(row: Mapping[str, Any], reason: str, *, in_thread: bool = False
 def ops_message(text: str) -> Message:
     body = esc_trunc(text, SECTION_MAX - 40)
     return Message(
-        text=f":warning: Export-Control Monitor: {truncate(body, TEXT_MAX)}",
+        text=f":warning: Export-Control Monitor: {fit(body, TEXT_MAX)}",
         blocks=[{"type": "section", "text": {"type": "mrkdwn",
                                              "text": f":warning: *Monitor notice*\n{body}"}}],
     )
@@ -248,7 +241,7 @@ def digest_message(channel: str, day: str, rows: Sequence[Mapping[str, Any]]) ->
         why = escape(f" ({reason})") if reason.startswith("watch:") else ""
         lines.append(f"• {title} — {source}, score {float(r.get('score') or 0):.2f}{why}")
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": truncate(head, HEADER_MAX)}}]
+        {"type": "header", "text": {"type": "plain_text", "text": fit(head, HEADER_MAX)}}]
     chunk: list[str] = []
     for line in lines:
         if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_MAX - 50 and chunk:

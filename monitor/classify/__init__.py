@@ -1,20 +1,20 @@
 """The export-control classifier: relevance, topic, item, jurisdiction, facts.
 
+Corrections live in the store (`monitor.store.corrections`); training takes them as data.
+
 Public API:
     load_classifier(path=None, threshold=0.5) -> Classifier
     LazyClassifier(path=None, threshold=0.5)   # loads on first classify (304-only polls skip it)
     Classifier.classify(title, text, lang=None) -> Classification   (pure, no IO)
     Classifier.classify_many(items) -> list[Classification]
-    train(labels=None, db_path=None, out=None) -> TrainReport        (needs scikit-learn)
+    train(labels=None, corrections=(), out=None) -> TrainReport      (needs scikit-learn)
     extract_facts(title, text) -> dict[str, list[str]]
-    load_corrections(db_path), record_correction(db_path, item_id, relevant, ...)
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from monitor.classify.corrections import load_corrections, record_correction
 from monitor.classify.facts import extract_facts
 from monitor.classify.model import DEFAULT_MODEL, Classifier, LazyClassifier, load_classifier
 
@@ -30,4 +30,4 @@ def train(*args: Any, **kwargs: Any) -> TrainReport:
 
 
 __all__ = ["DEFAULT_MODEL", "Classifier", "LazyClassifier", "extract_facts", "load_classifier",
-           "load_corrections", "record_correction", "train"]
+           "train"]

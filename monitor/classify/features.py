@@ -17,9 +17,10 @@ from monitor.classify.cues import CueMatcher, Hit
 from monitor.classify.forms import form_of
 from monitor.classify.taxonomy import JURISDICTIONS
 from monitor.classify.text import MAX_TEXT_CHARS, MAX_TITLE_CHARS, detect_lang, normalise
+from monitor.text import HAN, KANA
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u30fc]+")
+_CJK = re.compile(f"[{KANA}{HAN}]+")  # Hangul is not a classifier language
 HOME = {"zh": "CN", "ja": "JP"}
 
 

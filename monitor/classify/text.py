@@ -6,9 +6,10 @@ Chinese; the model should not have to learn each spelling separately.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
+
+from monitor.text import count_han, detect_script_lang, has_kana, html_to_text
 
 # Long articles carry the signal in their first paragraphs; a bound keeps
 # classification time flat whatever a feed sends.
@@ -17,11 +18,7 @@ MAX_TEXT_CHARS = 4000
 # Raw input is cut before the HTML pass so a multi-megabyte page costs little.
 MAX_RAW_CHARS = 60_000
 
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"\s+")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 # Traditional -> simplified for characters common in export-control news.  Only
@@ -43,35 +40,32 @@ _SIMP = (
 _FOLD = str.maketrans(_TRAD, _SIMP)
 
 
-def strip_html(raw: str) -> str:
-    """Drop tags, scripts and entities; keep the visible words."""
-    if "<" in raw:
-        raw = _SCRIPT.sub(" ", raw)
-        raw = _TAG.sub(" ", raw)
-    if "&" in raw:
-        raw = html.unescape(raw)
-    return raw
-
-
 def normalise(raw: str | None, limit: int) -> str:
     """HTML-free, NFKC, single-spaced, traditional folded to simplified, at most `limit` chars."""
     if not raw:
         return ""
-    s = strip_html(str(raw)[:MAX_RAW_CHARS])
+    s = html_to_text(str(raw)[:MAX_RAW_CHARS])
     if s.isascii():  # most English items: nothing to fold, skip the costly passes
         return " ".join(s.split())[:limit]
     s = unicodedata.normalize("NFKC", s)
     s = _SPACE.sub(" ", s).strip()[:limit]
-    if not _KANA.search(s):
+    if not has_kana(s):
         s = s.translate(_FOLD)
     return s
 
 
 def detect_lang(text: str) -> str:
-    """en / zh / ja by script: kana means Japanese, mostly Han means Chinese."""
-    if _KANA.search(text):
+    """en / zh / ja: the shared script guess, narrowed to the classifier's three languages.
+
+    Kana anywhere means Japanese; Han (whatever else the text holds) means Chinese
+    only when it makes up at least a third of the first 1000 letters, else English.
+    """
+    guess = detect_script_lang(text)
+    if guess == "ja":
         return "ja"
-    han = len(_HAN.findall(text[:1000]))
+    if guess is None or guess == "ru":  # no Han anywhere
+        return "en"
+    han = count_han(text[:1000])
     latin = len(_LATIN.findall(text[:1000]))
     return "zh" if han and han * 2 >= latin else "en"
 
@@ -79,6 +73,6 @@ def detect_lang(text: str) -> str:
 def fold_cue(cue: str) -> str:
     """Normalise a cue phrase exactly as the text it must match."""
     s = unicodedata.normalize("NFKC", cue).strip()
-    if not _KANA.search(s):
+    if not has_kana(s):
         s = s.translate(_FOLD)
     return s

@@ -10,7 +10,7 @@ import gzip
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import numpy as np
 from scipy import sparse
 
 from monitor.classify import examples as ex_mod
-from monitor.classify.corrections import load_corrections
 from monitor.classify.cues import CueMatcher
 from monitor.classify.examples import Example
 from monitor.classify.features import analyse, jurisdiction_pairs, ngram_features
@@ -49,7 +48,7 @@ class TrainReport:
 
 
 def gather(labels: list[str | os.PathLike[str]] = (),  # type: ignore[assignment]
-           db_path: str | os.PathLike[str] | None = None,
+           corrections: Sequence[Mapping[str, Any]] = (),
            seed_dir: Path | None = None, training_dir: Path | None = None,
            seed_texts: Path | None = None) -> tuple[list[Example], TrainReport]:
     report = TrainReport()
@@ -65,8 +64,8 @@ def gather(labels: list[str | os.PathLike[str]] = (),  # type: ignore[assignment
         exs, bad = ex_mod.read_jsonl(path, kind)
         report.skipped_lines += bad
         sources.append(exs)
-    if db_path and Path(db_path).is_file():
-        sources.append([ex_mod.from_record(r, "correction") for r in load_corrections(db_path)])
+    if corrections:  # read from the store by the caller: training never opens the database
+        sources.append([ex_mod.from_record(dict(r), "correction") for r in corrections])
     merged = ex_mod.merge(sources)
     report.counts = dict(sorted(Counter(e.source for e in merged).items()))
     return merged, report
@@ -210,7 +209,7 @@ def dump_artifact(data: dict[str, Any]) -> bytes:
 
 
 def train(labels: list[str | os.PathLike[str]] | None = None,
-          db_path: str | os.PathLike[str] | None = None,
+          corrections: Sequence[Mapping[str, Any]] = (),
           out: str | os.PathLike[str] | None = None,
           taxonomy_file: str | os.PathLike[str] | None = None,
           seed_dir: Path | None = None, training_dir: Path | None = None,
@@ -218,7 +217,7 @@ def train(labels: list[str | os.PathLike[str]] | None = None,
           progress: Callable[[str], None] | None = None) -> TrainReport:
     """Gather examples, fit, write the artifact (default: the one shipped in the package)."""
     say = progress or (lambda _msg: None)
-    examples, report = gather(list(labels or []), db_path, seed_dir, training_dir, seed_texts)
+    examples, report = gather(list(labels or []), corrections, seed_dir, training_dir, seed_texts)
     say(f"gathered {len(examples)} examples "
         f"({', '.join(f'{k} {v}' for k, v in report.counts.items())})")
     say("fitting the relevance, topic, item and jurisdiction heads")

@@ -19,7 +19,7 @@ def fit_artifact(corrections: list[dict[str, object]]) -> bytes:
     from monitor.classify.taxonomy import load_taxonomy
     from monitor.classify.train import dump_artifact, fit, gather
 
-    base, _ = gather([], None)
+    base, _ = gather([])
     extra = [ex_mod.from_record(r, "correction") for r in corrections]
     return dump_artifact(fit(ex_mod.merge([base, extra]), load_taxonomy()))
 

@@ -29,12 +29,12 @@ from monitor.alert.format import (
     FEEDBACK_TOPIC,
     escape,
     topic_name,
-    truncate,
 )
 from monitor.classify.taxonomy import TOPICS
 from monitor.errors import StoreError
 from monitor.store import open_db
 from monitor.store.corrections import Mark, Recorded, record_click
+from monitor.text import truncate
 
 log = logging.getLogger(__name__)
 

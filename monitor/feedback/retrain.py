@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.classify.corrections import load_corrections
 from monitor.classify.model import DEFAULT_MODEL, load_classifier
 from monitor.config import Config
 from monitor.errors import ModelError, MonitorError
@@ -32,6 +31,7 @@ from monitor.feedback import versions
 from monitor.store import corrections as store_corrections
 from monitor.store import model_versions as registry
 from monitor.store import open_db, parse_iso, utcnow
+from monitor.store.corrections import load_corrections
 from monitor.store.model_versions import Scores
 
 log = logging.getLogger(__name__)

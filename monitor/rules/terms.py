@@ -23,7 +23,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_CJK_RANGES = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+from monitor.text import CJK as CJK_RANGES
+
+_CJK_RANGES = CJK_RANGES
 CJK = re.compile(f"[{_CJK_RANGES}]")
 # A word character that is not CJK: Latin terms end at these, not at "の" ("ASMLの装置").
 _LATIN_WORD = f"[^\\W{_CJK_RANGES}]"

@@ -8,14 +8,8 @@ from urllib.parse import urlsplit
 
 from monitor.models import Item
 from monitor.sources.identity import absolute_http_url, canonical_url, item_id, title_key
-from monitor.sources.text import (
-    SUMMARY_MAX,
-    clean_title,
-    detect_script_lang,
-    html_to_text,
-    normalize_lang,
-    truncate,
-)
+from monitor.sources.text import clean_title, normalize_lang
+from monitor.text import SUMMARY_MAX, detect_script_lang, html_to_text, truncate
 
 _CJK_LANGS = ("zh", "ja", "ko")
 

@@ -18,7 +18,7 @@ from monitor.models import Item
 from monitor.sources.dates import parse_date
 from monitor.sources.encoding import decode
 from monitor.sources.poll import Enricher, Fetcher
-from monitor.sources.text import SUMMARY_MAX, collapse, truncate
+from monitor.text import SUMMARY_MAX, collapse, truncate
 
 MAX_FOLLOW = 20  # per poll and source: a redesign that makes every link "new" stays bounded
 _ACCEPT = {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"}

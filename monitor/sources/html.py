@@ -22,7 +22,8 @@ from monitor.sources.dates import clamp, parse_date, zone_for
 from monitor.sources.encoding import decode
 from monitor.sources.entries import RawEntry, build_item, dedup
 from monitor.sources.http import Response
-from monitor.sources.text import collapse, detect_script_lang, normalize_lang
+from monitor.sources.text import normalize_lang
+from monitor.text import collapse, detect_script_lang
 
 MAX_ITEMS = 500
 

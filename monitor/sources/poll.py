@@ -20,7 +20,7 @@ import httpx
 
 from monitor.config import Defaults, SourceConfig
 from monitor.errors import FetchError, SourceError
-from monitor.models import FetchResult, Item
+from monitor.models import FetchResult, Item, Validators
 from monitor.origins import classify, host_of, origin
 from monitor.sources.feed import parse_feed
 from monitor.sources.http import (
@@ -32,7 +32,6 @@ from monitor.sources.http import (
     make_client,
     system_resolver,
 )
-from monitor.store.sources import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -119,24 +118,24 @@ class Fetcher:
                                policy=policy)
 
 
-def _request_headers(src: SourceConfig, state: SourceState | None) -> dict[str, str]:
+def _request_headers(src: SourceConfig, validators: Validators | None) -> dict[str, str]:
     headers = {"Accept": _ACCEPT.get(src.kind, "*/*")}
-    if state is not None:
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
+    if validators is not None:
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
     # src.headers are added per hop, and only on the source's own origin (Fetcher.get).
     return headers
 
 
-async def fetch_one(fetcher: Fetcher, src: SourceConfig, state: SourceState | None,
+async def fetch_one(fetcher: Fetcher, src: SourceConfig, validators: Validators | None,
                     parsers: Mapping[str, Parser],
                     enrich: Enricher | None = None) -> FetchResult:
     start = time.monotonic()
     result = FetchResult(source=src.name, status="error")
     try:
-        resp = await fetcher.get(src.url, _request_headers(src, state), src)
+        resp = await fetcher.get(src.url, _request_headers(src, validators), src)
         result.http_status = resp.status
         result.etag = resp.headers.get("etag")
         result.last_modified = resp.headers.get("last-modified")
@@ -174,7 +173,7 @@ async def fetch_one(fetcher: Fetcher, src: SourceConfig, state: SourceState | No
 
 async def fetch_many(
     sources: Sequence[SourceConfig],
-    states: Mapping[str, SourceState],
+    validators: Mapping[str, Validators],
     defaults: Defaults,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -193,7 +192,7 @@ async def fetch_many(
     async with make_client(defaults.user_agent, defaults.timeout, defaults.connect_timeout,
                            limit, transport) as client:
         fetcher = Fetcher(client, defaults, resolver)
-        tasks = [fetch_one(fetcher, s, states.get(s.name), parsers, enrich) for s in sources]
+        tasks = [fetch_one(fetcher, s, validators.get(s.name), parsers, enrich) for s in sources]
         return list(await asyncio.gather(*tasks))
 
 
@@ -217,9 +216,9 @@ class SharedPoller:
         """New limits after a config reload (polls in flight keep their slots)."""
         self.fetcher = Fetcher(self.client, defaults)
 
-    async def poll(self, src: SourceConfig, state: SourceState | None,
+    async def poll(self, src: SourceConfig, validators: Validators | None,
                    enrich: Enricher | None = None) -> FetchResult:
-        return await fetch_one(self.fetcher, src, state, self.parsers, enrich)
+        return await fetch_one(self.fetcher, src, validators, self.parsers, enrich)
 
     async def aclose(self) -> None:
         await self.client.aclose()

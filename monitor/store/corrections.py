@@ -4,19 +4,28 @@ One row per (item, Slack user): a later click by the same analyst replaces the
 earlier row (delete + insert, so row ids keep the order in which judgements were
 made, which is what training's "latest per item" reads).  Corrections typed with
 `monitor label` have no Slack user and are kept as they are.
+
+`record_correction` / `load_corrections` take a database path (the `monitor label`
+and training entry points have no open connection).  A typed correction may leave
+topic/item/jurisdiction NULL, meaning "keep what the model said"; reading them back
+fills those from the stored item.  Training receives the records as data.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from monitor.errors import StoreError
 from monitor.store.db import iso
+from monitor.store.schema import migrate
 
 ENVELOPE_MEMORY = timedelta(days=2)  # Slack redelivers within minutes; keep a margin
 
@@ -169,3 +178,75 @@ def weekly_feedback(db: sqlite_utils.Database, since: datetime | None = None,
         judged = w["relevant"] + w["not_relevant"]
         w["precision"] = round(w["relevant"] / judged, 3) if judged else None
     return [out[k] for k in sorted(out)]
+
+def _open_path(db_path: str | os.PathLike[str], create: bool) -> sqlite_utils.Database:
+    p = Path(db_path)
+    if not create and not p.is_file():
+        raise StoreError(f"{p}: database not found")
+    try:
+        db = sqlite_utils.Database(p)
+        migrate(db)
+    except StoreError:
+        raise
+    except Exception as e:  # sqlite3.DatabaseError and friends: the file is unusable
+        raise StoreError(f"{p}: cannot open database: {e}") from e
+    return db
+
+
+def _as_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value] if value else []
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def record_correction(db_path: str | os.PathLike[str], item_id: str, relevant: bool,
+                      topic: list[str] | None = None, item: list[str] | None = None,
+                      jurisdiction: list[str] | None = None, note: str | None = None) -> int:
+    """Store one correction; StoreError when `item_id` is not a stored item.  Returns the row id."""
+    db = _open_path(db_path, create=True)
+    row = db.execute("SELECT 1 FROM items WHERE id = ?", [item_id]).fetchone()
+    if row is None:
+        raise StoreError(f"no item with id {item_id!r} in {db_path}; "
+                         "`monitor log --json` lists stored item ids")
+    enc = (lambda v: None if v is None else json.dumps(sorted(v)))  # noqa: E731
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO corrections (item_id, relevant, topic, item, jurisdiction, note, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [item_id, int(bool(relevant)), enc(topic), enc(item), enc(jurisdiction), note,
+             datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        )
+    return int(cur.lastrowid or 0)
+
+
+def load_corrections(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Latest correction per item, joined to its text, in the eval record format."""
+    db = _open_path(db_path, create=False)
+    rows = db.execute(
+        """
+        SELECT c.item_id, c.relevant, c.topic, c.item, c.jurisdiction, c.note,
+               i.title, i.summary, i.lang, i.topic, i.item, i.jurisdiction
+        FROM corrections c JOIN items i ON i.id = c.item_id
+        WHERE c.id = (SELECT MAX(c2.id) FROM corrections c2 WHERE c2.item_id = c.item_id)
+        ORDER BY c.item_id
+        """
+    ).fetchall()
+    out: list[dict[str, Any]] = []
+    for (item_id, relevant, c_topic, c_item, c_jur, note,
+         title, summary, lang, i_topic, i_item, i_jur) in rows:
+        rel = bool(relevant)
+        pick = (lambda c, i: (_as_list(c) if c is not None else _as_list(i)) or [])  # noqa: E731
+        out.append({
+            "id": f"correction:{item_id}", "item_id": item_id, "title": title or "",
+            "text": summary or "", "lang": lang, "relevant": rel,
+            "topic": pick(c_topic, i_topic) if rel else [],
+            "item": pick(c_item, i_item) if rel else [],
+            "jurisdiction": pick(c_jur, i_jur) if rel else [],
+            "note": note, "story": f"correction:{item_id}",
+        })
+    return out

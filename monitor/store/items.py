@@ -130,9 +130,15 @@ def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
 MAX_STORY_CANDIDATES = 24
 
 
+def decode_facts(raw: str | None) -> dict[str, list[str]]:
+    """The facts column as `stories` reads it: decoded here, so only the store knows it is JSON."""
+    data = json.loads(raw or "{}")
+    return data if isinstance(data, dict) else {}
+
+
 def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
-                     since: datetime) -> list[tuple[str, str, str, str]]:
-    """(item id, story id, title_key, facts json) of items first seen after `since` that
+                     since: datetime) -> list[tuple[str, str, str, dict[str, list[str]]]]:
+    """(item id, story id, title_key, facts) of items first seen after `since` that
     share a story key, oldest first: what `stories.assign_story` compares a new item with.
 
     At most MAX_STORY_CANDIDATES, those sharing the most keys (for LSH bands, the
@@ -146,7 +152,7 @@ def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
         return []
     marks = ",".join("?" * len(keys))
     return [
-        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), str(r[3] or "{}"))
+        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), decode_facts(r[3]))
         for r in db.execute(
             f"""SELECT i.id, i.story_id, i.title_key, i.facts
                 FROM (SELECT item_rowid, COUNT(*) AS shared FROM story_keys
@@ -160,10 +166,11 @@ def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
     ]
 
 
-def recent_titles(db: sqlite_utils.Database, since: datetime) -> list[tuple[str, str, str, str]]:
-    """(item id, story id, title_key, facts json) of items first seen after `since`."""
+def recent_titles(db: sqlite_utils.Database,
+                  since: datetime) -> list[tuple[str, str, str, dict[str, list[str]]]]:
+    """(item id, story id, title_key, facts) of items first seen after `since`."""
     return [
-        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), str(r[3] or "{}"))
+        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), decode_facts(r[3]))
         for r in db.execute(
             "SELECT id, story_id, title_key, facts FROM items WHERE first_seen >= ?"
             " ORDER BY first_seen",

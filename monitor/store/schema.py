@@ -267,6 +267,7 @@ def _m009_story_index(db: sqlite_utils.Database) -> None:
     # items.rowid, which grows with first_seen, so a lookup reads only the window.
     from datetime import UTC, datetime, timedelta
 
+    from monitor.store.items import decode_facts
     from monitor.stories import story_keys
 
     db.executescript(
@@ -291,7 +292,8 @@ def _m009_story_index(db: sqlite_utils.Database) -> None:
                       [since]).fetchall()
     db.conn.executemany(
         "INSERT OR IGNORE INTO story_keys (key, item_rowid) VALUES (?, ?)",
-        [(k, rowid) for rowid, key, facts in rows for k in story_keys(key or "", facts or "{}")])
+        [(k, rowid) for rowid, key, facts in rows
+         for k in story_keys(key or "", decode_facts(facts))])
 
 
 MIGRATIONS: list[Migration] = [

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from monitor.models import FetchResult
+from monitor.models import FetchResult, Validators
 from monitor.store.db import iso
 
 
@@ -25,6 +25,11 @@ class SourceState:
     last_error: str | None = None
     items_seen: int = 0
     last_new_item: str | None = None
+
+    @property
+    def validators(self) -> Validators:
+        """What the sources layer may see of this state: the validators to send back."""
+        return Validators(self.etag, self.last_modified)
 
 
 def ensure_source(db: sqlite_utils.Database, name: str, url: str, kind: str) -> None:

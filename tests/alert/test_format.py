@@ -70,7 +70,7 @@ def test_watch_reply_and_digest_and_ops_golden() -> None:
         {"title": "Magnet plant opens", "url": "https://x.example/2", "source": "wire",
          "score": 0.3, "reason": "classifier"}])
     ops = ops_message("mofcom-news failing for 3 polls in a row: HTTP 503")
-    golden("other_messages.json", {
+    golden("digest_ops_reply_messages.json", {
         "reply": {"text": reply.text, "blocks": reply.blocks},
         "digest": {"text": digest.text, "blocks": digest.blocks},
         "ops": {"text": ops.text, "blocks": ops.blocks}})

@@ -9,10 +9,11 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from monitor.classify import load_classifier, load_corrections, record_correction
-from monitor.classify.commands import COMMANDS, classify_cmd, label_cmd, train_cmd
+from monitor.classify import load_classifier
 from monitor.classify.train import train
+from monitor.classify_commands import COMMANDS, classify_cmd, label_cmd, train_cmd
 from monitor.errors import StoreError
+from monitor.store.corrections import load_corrections, record_correction
 from monitor.store.schema import migrate
 
 PROBE = ("Regulator opens review of quantum sensor shipments",
@@ -21,8 +22,8 @@ PROBE = ("Regulator opens review of quantum sensor shipments",
 
 def _train(out: Path, labels: Path, empty: Path, db: Path | None = None) -> Path:
     # No seeds, no training/ dir: only the small own-written set, so the test is quick.
-    train(labels=[labels], db_path=db, out=out, seed_dir=empty, training_dir=empty,
-          seed_texts=empty)
+    train(labels=[labels], corrections=load_corrections(db) if db else (), out=out,
+          seed_dir=empty, training_dir=empty, seed_texts=empty)
     return out
 
 

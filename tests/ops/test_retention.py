@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import retention
-from monitor.classify import record_correction
 from monitor.config import Config, Defaults
 from monitor.models import Classification, Item
 from monitor.store import iso, open_db
 from monitor.store.alerts import enqueue_ops
+from monitor.store.corrections import record_correction
 from monitor.store.items import AlertRequest, insert_item
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from monitor.config import Defaults, SourceConfig
-from monitor.models import FetchResult
+from monitor.models import FetchResult, Validators
 from monitor.sources import fetch_all, fetch_many
 from monitor.sources.http import parse_retry_after
-from monitor.store.sources import SourceState
 from tests.fakes.feeds import FeedServer
 
 RSS = (
@@ -32,7 +31,7 @@ def src(name: str, url: str, **kw: object) -> SourceConfig:
 
 
 def one(server: FeedServer, path: str, body: bytes | str = b"", *, defaults: Defaults = FAST,
-        state: SourceState | None = None, **route: object) -> FetchResult:
+        state: Validators | None = None, **route: object) -> FetchResult:
     url = server.set(path, body, **route)  # type: ignore[arg-type]
     states = {"s": state} if state else {}
     [result] = fetch_all([src("s", url)], states, defaults)
@@ -52,7 +51,7 @@ def test_feed_items_and_conditional_get(server: FeedServer) -> None:
     assert b.url == server.url("/relative/b")
     assert b.id.startswith("g:")  # GUID "2" is only unique within its source
 
-    state = SourceState(name="s", etag=first.etag, last_modified=first.last_modified)
+    state = Validators(etag=first.etag, last_modified=first.last_modified)
     [second] = fetch_all([src("s", url)], {"s": state}, FAST)
     assert second.status == "not_modified" and second.items == []
     sent = server.hits("/feed")[-1]

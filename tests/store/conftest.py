@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify import record_correction
 from monitor.models import Classification, Item
 from monitor.store import open_db
+from monitor.store.corrections import record_correction
 from monitor.store.items import AlertRequest, insert_item
 from monitor.store.sources import ensure_source
 

@@ -9,10 +9,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from monitor.classify import load_corrections, record_correction
 from monitor.models import Classification, Item
 from monitor.store import open_db
-from monitor.store.corrections import for_alerts, record_click, weekly_feedback
+from monitor.store.corrections import (
+    for_alerts,
+    load_corrections,
+    record_click,
+    record_correction,
+    weekly_feedback,
+)
 from monitor.store.items import AlertRequest, insert_item
 from monitor.store.schema import MIGRATIONS, migrate
 

@@ -19,6 +19,7 @@ from monitor.models import Item
 from monitor.pipeline import Pipeline
 from monitor.sources import title_key
 from monitor.store import iso, open_db
+from monitor.store.items import decode_facts
 from monitor.store.sources import ensure_source, get_state
 
 N = 100_000
@@ -49,7 +50,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pipeline, sqlite_util
                      f"https://example.org/{i}", title, title_key(title),
                      iso(start + timedelta(seconds=i)), f"story-{i}", facts))
         if i in (5_000, 70_000):
-            keys += [(k, i + 1) for k in stories.story_keys(title_key(title), facts)]
+            keys += [(k, i + 1) for k in stories.story_keys(title_key(title), decode_facts(facts))]
     # Fillers get random keys, as many as a title has (distinct titles give unrelated
     # pseudo-random keys): the index has its real size, built in seconds.
     filler = np.random.default_rng(7).integers(-(2**63), 2**63 - 1, size=(N, stories.BANDS),
@@ -105,7 +106,7 @@ def test_linking_matches_a_full_scan_of_the_window(big: tuple[Pipeline,
     titles = [OLD.replace("12", "15"), OLD.upper(), "Completely different text here"]
     for t in titles:
         key = title_key(t)
-        scan = [(str(r[0]), str(r[1]), str(r[2] or ""), str(r[3] or "{}")) for r in db.execute(
+        scan = [(str(r[0]), str(r[1]), str(r[2] or ""), decode_facts(r[3])) for r in db.execute(
             "SELECT id, story_id, title_key, facts FROM items WHERE first_seen >= ?"
             " AND title_key LIKE '%chip%' ORDER BY first_seen", [since]).fetchall()]
         from monitor.store.items import story_candidates

@@ -1,4 +1,7 @@
-"""`monitor sources`: is every source answering, and how much does it publish?"""
+"""`monitor sources`: is every source answering, and how much does it publish?
+
+It reads the config, the store and the health rules together, so it lives at the
+CLI layer beside `cli.py`, not inside `sources/` (which never imports the store)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,10 @@ import click
 
 from monitor.console import EXIT_UNUSABLE, config_option, fail, print_table
 from monitor.errors import ConfigError, StoreError
+from monitor.text import truncate
 
 _STYLE = {"ok": "green", "failing": "red", "silent": "yellow", "new": "dim",
           "disabled": "dim", "removed": "dim"}
-
-
-def _short(value: object, width: int = 60) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @click.command("sources")
@@ -46,7 +45,7 @@ def sources_cmd(as_json: bool) -> None:
         health = str(r["health"])
         name = str(r["name"]) + (" (unverified)" if r.get("unverified") else "")
         per_day = "-" if r["items_per_day"] is None else f"{r['items_per_day']:g}"
-        error = _short(r.get("last_error"))
+        error = truncate(str(r.get("last_error") or ""), 60)
         if error and r.get("last_error_at"):
             error = f"{error} ({r['last_error_at']})"
         table.add_row(name, str(r["kind"]), f"[{_STYLE.get(health, 'white')}]{health}[/]",

@@ -1,4 +1,8 @@
-"""Click commands for the classifier: train, classify, label, eval.  The lead registers COMMANDS."""
+"""Click commands for the classifier: train, classify, label, eval.  cli.py registers COMMANDS.
+
+`train` and `label` read and write corrections in the store, so these commands
+sit at the CLI layer beside `cli.py`: `classify/` itself never opens the database.
+"""
 
 from __future__ import annotations
 
@@ -65,8 +69,11 @@ def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
     def stage(message: str) -> None:
         click.echo(f"[{time.monotonic() - started:6.1f}s] {message}", err=True)
 
+    from monitor.store.corrections import load_corrections
+
+    corrections = load_corrections(db_path) if db_path else []
     with _ticker(stage):
-        report = train(labels=list(labels), db_path=db_path, out=target, progress=stage)
+        report = train(labels=list(labels), corrections=corrections, out=target, progress=stage)
     for source, n in report.counts.items():
         click.echo(f"{source:>12}: {n} examples")
     if report.skipped_lines:
@@ -162,8 +169,8 @@ def classify_cmd(threshold: float | None, model: str | None) -> None:
 def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple[str, ...],
               jurisdiction: tuple[str, ...], note: str | None, db: str | None) -> None:
     """Record an analyst correction for a stored item; the next `monitor train` learns it."""
-    from monitor.classify.corrections import record_correction
     from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
+    from monitor.store.corrections import record_correction
 
     problems = []
     for name, given, allowed in (("topic", topic, TOPICS), ("item", items, ITEMS),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.sources.commands import COMMANDS, sources_cmd
+from monitor.health_commands import COMMANDS, sources_cmd
 
 
 def test_sources_command_json_and_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,7 +48,6 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait
-    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -77,17 +76,6 @@ class Classification:
             "jurisdiction": list(self.jurisdiction),
             "why": list(self.why),
         }
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """An item as the alert log holds it: the item plus its verdict."""
-
-    item: Item
-    classification: Classification
-    first_seen: datetime
-    story_id: str | None = None
-    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

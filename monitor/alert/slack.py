@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import urllib.error
 from typing import Any
 
 import httpx
@@ -179,12 +178,3 @@ class SlackSink:
             if not resp.get("has_more") or not cursor:
                 return None
         return None
-
-    def check(self) -> Receipt:
-        try:
-            self.client.auth_test()
-        except SlackApiError as e:
-            return self._failure(e)
-        except (urllib.error.URLError, OSError) as e:
-            return Receipt(ok=False, error=f"connection error: {e}")
-        return Receipt(ok=True)

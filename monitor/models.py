@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 FetchStatus = Literal["ok", "not_modified", "error"]
 AlertStatus = Literal["pending", "sent", "failed", "digest"]
@@ -91,7 +91,7 @@ class Alert:
     last_error: str | None = None
     ts: str | None = None
     kind: str = "item"  # "item" | "ops" | "digest"
-    payload: dict[str, object] | None = None  # ops/digest text, never item text
+    payload: dict[str, Any] | None = None  # ops/digest text (JSON), never item text
     created_at: str = ""
     sent_at: str | None = None
     target: str = "slack"  # "slack" (or the console without a token) or an apprise URL

@@ -95,9 +95,12 @@ class KeptAlivePoster:
             data = {"ok": False}
         if not isinstance(data, dict):
             data = {"ok": False}
-        return SlackResponse(client=None, http_verb="POST", api_url=str(resp.url),
-                             req_args={}, data=data, headers=dict(resp.headers),
-                             status_code=resp.status_code).validate()
+        response = SlackResponse(client=None, http_verb="POST", api_url=str(resp.url),
+                                 req_args={}, data=data, headers=dict(resp.headers),
+                                 status_code=resp.status_code)
+        # Raises SlackApiError unless ok; slack-sdk leaves validate() unannotated.
+        response.validate()  # type: ignore[no-untyped-call]
+        return response
 
     def close(self) -> None:
         self.http.close()

@@ -10,7 +10,7 @@ import gzip
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ class TrainReport:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def gather(labels: list[str | os.PathLike[str]] = (),  # type: ignore[assignment]
+def gather(labels: Sequence[str | os.PathLike[str]] = (),
            db_path: str | os.PathLike[str] | None = None,
            seed_dir: Path | None = None, training_dir: Path | None = None,
            seed_texts: Path | None = None) -> tuple[list[Example], TrainReport]:

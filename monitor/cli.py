@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -125,9 +126,6 @@ def run(once: bool, config_path: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help='One object: {"ok", "problems"}.')
 def check_config(path: str | None, as_json: bool) -> None:
     """Validate the config; print every problem with file, line and key (exit 2 if any)."""
-    import os
-    import sys
-
     where = path or os.environ.get("MONITOR_CONFIG") or "config/monitor.yaml"
     try:
         cfg = load_config(path)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test eval bench lint train clean
+.PHONY: venv demo test typecheck eval bench lint train clean
 
 venv: $(STAMP)
 
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 demo: venv
 	$(BIN)/python -m monitor.demo
 
-test: venv
+# mypy --strict on monitor/ (settings in pyproject.toml) first: a few seconds, cached after.
+test: typecheck
 	$(BIN)/python -m pytest -q
+
+typecheck: venv
+	$(BIN)/mypy
 
 eval: venv
 	$(BIN)/python -m monitor.classify.evaluate

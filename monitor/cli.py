@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,12 +14,19 @@ from monitor.config import Config, ConfigWatcher, config_path, load_config
 from monitor.console import EXIT_UNUSABLE, config_option, fail, human, print_table, version
 from monitor.errors import ConfigError, ModelError, MonitorError, StoreError
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from monitor.pipeline import Pipeline
+    from monitor.seams import Classifier
+
 
 def _fail(message: str) -> None:
     fail(message, EXIT_UNUSABLE)
 
 
-def _classifier(cfg: Config) -> Any:
+def _classifier(cfg: Config) -> Classifier:
+    # Imported here for start-up time: commands that never classify skip numpy and the model.
     from monitor.classify import LazyClassifier
     from monitor.feedback.versions import active_model_path
 
@@ -26,8 +34,8 @@ def _classifier(cfg: Config) -> Any:
     return LazyClassifier(active_model_path(cfg), threshold=cfg.alerts.threshold)
 
 
-def _pipeline(cfg: Config, db: Any, classifier: Any) -> Any:
-    from monitor.pipeline import Pipeline
+def _pipeline(cfg: Config, db: sqlite_utils.Database, classifier: Classifier) -> Pipeline:
+    from monitor.pipeline import Pipeline  # start-up time, as above
 
     return Pipeline(cfg, db, classifier)
 
@@ -97,7 +105,7 @@ def run(once: bool, config_path: str | None) -> None:
     try:
         server = ops.start(
             listen, config=lambda: watcher.config, version=version(),
-            model=getattr(mon.classifier, "version", None),
+            model=mon.classifier.version,
             providers={"scheduler": scheduler_state, "socket_mode": feedback.health},
         ) if listen else None
     except ops.ListenError as e:
@@ -118,8 +126,6 @@ def run(once: bool, config_path: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help='One object: {"ok", "problems"}.')
 def check_config(path: str | None, as_json: bool) -> None:
     """Validate the config; print every problem with file, line and key (exit 2 if any)."""
-    import sys
-
     where = str(config_path(path))
     try:
         cfg = load_config(path)

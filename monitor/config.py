@@ -10,12 +10,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Hashable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from monitor.errors import ConfigError
 from monitor.origins import forbidden_host
@@ -196,12 +198,12 @@ class ChannelConfig(_Strict):
 
 class AlertsConfig(_Strict):
     channel: str = "#export-controls"
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     pace: float = 1.0
     ops_channel: str | None = None
-    failures_before_ops_alert: int = Field(3, ge=1)
-    silence_factor: float = Field(6.0, gt=1.0)
-    max_attempts: int = Field(8, ge=1)
+    failures_before_ops_alert: int = Field(default=3, ge=1)
+    silence_factor: float = Field(default=6.0, gt=1.0)
+    max_attempts: int = Field(default=8, ge=1)
     retry_backoff: float = 15.0  # first wait after a 5xx/outage; doubles per attempt
 
     _d = field_validator("pace", "retry_backoff", mode="before")(lambda v: parse_duration(v))
@@ -371,7 +373,7 @@ class _LineLoader(yaml.SafeLoader):
         self.duplicates: list[tuple[int, str, int]] = []  # (line, key, first line)
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     lines: dict[str, int] = {}
     for k, _ in node.value:
@@ -416,7 +418,7 @@ def _field_names(model: type[BaseModel]) -> list[str]:
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    model: Any = Config
+    model: type[BaseModel] = Config
     for part in loc:
         if isinstance(part, int):
             continue
@@ -438,7 +440,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _describe(path: Path, raw: Any, err: dict[str, Any]) -> str:
+def _describe(path: Path, raw: Any, err: ErrorDetails) -> str:
     loc = tuple(p for p in err["loc"] if p not in ("function-after",))
     key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     line = _line_of(raw, loc)

@@ -51,7 +51,3 @@ class DatabaseFull(StoreError):
 
 class DatabaseReadOnly(StoreError):
     """The file, its directory or the mount is read-only."""
-
-
-class DeliveryError(MonitorError):
-    """A chat service refused or could not take a message."""

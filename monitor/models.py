@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 FetchStatus = Literal["ok", "not_modified", "error"]
 AlertStatus = Literal["pending", "sent", "failed", "digest"]
@@ -60,7 +60,6 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     retry_after: float | None = None  # seconds the server asked us to wait
-    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -92,17 +91,6 @@ class Classification:
 
 
 @dataclass(frozen=True)
-class StoredItem:
-    """An item as the alert log holds it: the item plus its verdict."""
-
-    item: Item
-    classification: Classification
-    first_seen: datetime
-    story_id: str | None = None
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Alert:
     """One outbox row: deliver `item_id` to `channel` once."""
 
@@ -115,7 +103,7 @@ class Alert:
     last_error: str | None = None
     ts: str | None = None
     kind: str = "item"  # "item" | "ops" | "digest"
-    payload: dict[str, object] | None = None  # ops/digest text, never item text
+    payload: dict[str, Any] | None = None  # ops/digest text (JSON), never item text
     created_at: str = ""
     sent_at: str | None = None
     target: str = "slack"  # "slack" (or the console without a token) or an apprise URL

@@ -9,6 +9,7 @@ lose it.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -19,11 +20,11 @@ import httpx
 import sqlite_utils
 
 from monitor import health, ops, retention, routing, stories
-from monitor.alert import build_sinks, deliver_pending, targets_for
-from monitor.classify import Classifier
+from monitor.alert import DeliveryReport, Sinks, build_sinks, deliver_pending, targets_for
 from monitor.config import Config, SourceConfig
 from monitor.errors import StoreError
 from monitor.models import FetchResult, Item
+from monitor.seams import Classifier
 from monitor.sources import Enricher, fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import (
@@ -89,13 +90,11 @@ class Pipeline:
         db: sqlite_utils.Database,
         classifier: Classifier,
         *,
-        sinks: object | None = None,
+        sinks: Sinks | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], datetime] = utcnow,
         env: dict[str, str] | None = None,
     ) -> None:
-        import os
-
         self.config = config
         self.db = db
         self.classifier = classifier
@@ -222,11 +221,11 @@ class Pipeline:
                     for target in targets_for(self.config, r.channel)
                 )
         insert_item(self.db, item, verdict, requests, now, story_id=story,
-                    model_version=getattr(self.classifier, "version", None), story_keys=keys)
+                    model_version=self.classifier.version, story_keys=keys)
         return len(requests)
 
     # -- deliver ------------------------------------------------------------
-    def deliver(self, budget: float | None = None, ignore_backoff: bool = False) -> object:
+    def deliver(self, budget: float | None = None, ignore_backoff: bool = False) -> DeliveryReport:
         started = time.monotonic()
         with store_errors(self.db):
             report = deliver_pending(self.db, self.config, self.sinks, now=self.clock,
@@ -234,7 +233,7 @@ class Pipeline:
         ops.delivery_batch(report, time.monotonic() - started, self.config.database, self.db)
         return report
 
-    def run_once(self) -> tuple[PollReport, object]:
+    def run_once(self) -> tuple[PollReport, DeliveryReport]:
         """`run --once`: poll everything, then try every pending alert once, backoff or not."""
         report = self.poll()
         return report, self.deliver(ignore_backoff=True)

@@ -32,16 +32,21 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
+import httpx
+import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import ops, retention
 from monitor.alert import DeliveryReport
-from monitor.classify import Classifier
 from monitor.config import Config, ConfigWatcher, SourceConfig
 from monitor.dbfaults import FaultWatch, ops_notifier
 from monitor.errors import MonitorError, StoreError
+from monitor.models import Item
+from monitor.pipeline import Pipeline, SourceOutcome
+from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
 from monitor.sources import SharedPoller, follow_new
 from monitor.store import open_db, utcnow
 from monitor.store.items import find_existing
@@ -65,8 +70,9 @@ class Monitor:
     are coroutines run on the monitor's loop, started after the scheduler and
     stopped, in reverse order, before the last delivery."""
 
-    def __init__(self, watcher: ConfigWatcher, classifier_for: Callable[[Config], Classifier],
-                 pipeline_factory: Callable[..., Any], *, transport: Any = None) -> None:
+    def __init__(self, watcher: ConfigWatcher, classifier_for: ClassifierFactory,
+                 pipeline_factory: PipelineFactory, *,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.watcher = watcher
         self.classifier_for = classifier_for
         self.pipeline_factory = pipeline_factory
@@ -83,12 +89,12 @@ class Monitor:
         self._wake: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._signals = 0
-        self._read_db: Any = None
+        self._read_db: sqlite_utils.Database | None = None
         self.delivered = DeliveryReport()
         self.db_faults = FaultWatch(ops_notifier(lambda: self.config))
         # Outcomes since the last poll_cycle event: a cycle ends when every enabled
         # source has been polled once, or CYCLE_EVERY seconds after it began.
-        self._cycle: dict[str, Any] = {}
+        self._cycle: dict[str, SourceOutcome] = {}
         self._cycle_started: float | None = None
         self._once = False
 
@@ -105,28 +111,30 @@ class Monitor:
         self.components.append((name, start, stop))
 
     # -- work in the threads ------------------------------------------------------
-    def _pipeline(self) -> Any:
+    def _pipeline(self) -> Pipeline:
         """This thread's pipeline (and SQLite connection), rebuilt after a config reload."""
         local = self._local
         if getattr(local, "generation", None) != self._generation:
-            old = getattr(local, "pipe", None)
+            old: Pipeline | None = getattr(local, "pipe", None)
             if old is not None:
                 old.db.conn.close()
             db = open_db(self.config.database)
             local.pipe = self.pipeline_factory(self.config, db, self.classifier)
             local.generation = self._generation
-        return local.pipe
+        pipe: Pipeline = local.pipe  # threading.local holds untyped attributes
+        return pipe
 
-    async def _in(self, pool: concurrent.futures.Executor, work: Callable[[Any], T]) -> T:
+    async def _in(self, pool: concurrent.futures.Executor, work: Callable[[Pipeline], T]) -> T:
         # Shielded: a cancelled poll never abandons a transaction half-way.
         loop = asyncio.get_running_loop()
         return await asyncio.shield(loop.run_in_executor(pool, lambda: work(self._pipeline())))
 
-    def _is_known(self, now: Any) -> Callable[[Any], bool]:
+    def _is_known(self, now: datetime) -> Callable[[Item], bool]:
         """Known-item check for `follow: true` sources, on the loop's own read connection."""
         if self._read_db is None:
             self._read_db = open_db(self.config.database)
-        return lambda item: find_existing(self._read_db, item, now) is not None
+        db = self._read_db
+        return lambda item: find_existing(db, item, now) is not None
 
     # -- jobs -----------------------------------------------------------------------
     async def poll_source(self, name: str) -> None:
@@ -138,7 +146,7 @@ class Monitor:
         except MonitorError as e:
             log.error("poll of %s failed: %s", name, e)
 
-    async def _poll(self, src: SourceConfig) -> Any:
+    async def _poll(self, src: SourceConfig) -> SourceOutcome | None:
         """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due."""
         if self._stopping or self.poller is None:
             return None
@@ -157,7 +165,7 @@ class Monitor:
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
             result = await self.poller.poll(src, state.validators, enrich)
             outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result))
-            fault = getattr(outcome, "store_fault", None)
+            fault = outcome.store_fault
             if fault is not None:  # already logged by the pipeline, with the source
                 self.db_faults.failed(f"poll of {src.name}", fault, logged=True)
             else:
@@ -173,7 +181,7 @@ class Monitor:
             if task is not None:
                 self._polls.discard(task)
 
-    async def _count(self, outcome: Any) -> None:
+    async def _count(self, outcome: SourceOutcome) -> None:
         """Add a poll to the current cycle; end the cycle (one event, metrics, retention)
         once every enabled source is in it or it has run for CYCLE_EVERY seconds."""
         loop = asyncio.get_running_loop()
@@ -307,7 +315,7 @@ class Monitor:
         cfg = self.config
         await asyncio.get_running_loop().run_in_executor(None, lambda: run_due_report(cfg))
 
-    async def once(self) -> list[Any]:
+    async def once(self) -> list[SourceOutcome]:
         """`run --once`: poll every due source, delivering while later sources are still
         being fetched and stored, then deliver what is left.  Returns the SourceOutcomes."""
         self._start()
@@ -318,7 +326,8 @@ class Monitor:
         sources = [s for s in self.config.sources if s.enabled]
         polls = asyncio.gather(*(self._poll(s) for s in sources))
         stopped = asyncio.create_task(self._stop.wait())
-        await asyncio.wait([polls, stopped], return_when=asyncio.FIRST_COMPLETED)
+        first: list[asyncio.Future[Any]] = [polls, stopped]
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if self._stopping:
             await self._shutdown(delivery)
             return []
@@ -381,7 +390,7 @@ class Monitor:
         self._delivery.shutdown(wait=True)
         log.info("stopped")
 
-    def run_once(self) -> tuple[list[Any], DeliveryReport]:
+    def run_once(self) -> tuple[list[SourceOutcome], DeliveryReport]:
         outcomes = asyncio.run(self.once())
         self._delivery.shutdown(wait=True)
         return outcomes, self.delivered

@@ -46,7 +46,7 @@ def prepare(db: sqlite_utils.Database, config: Config, now: datetime) -> int:
 
 
 def alert_ids(alert: Alert) -> list[int]:
-    return [int(i) for i in (alert.payload or {}).get("alert_ids", [])]  # type: ignore[union-attr]
+    return [int(i) for i in (alert.payload or {}).get("alert_ids", [])]
 
 
 def message(db: sqlite_utils.Database, alert: Alert) -> Message:

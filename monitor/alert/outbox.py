@@ -37,10 +37,11 @@ from slack_sdk.errors import SlackApiError
 
 from monitor.alert import digest
 from monitor.alert.format import Message, item_message, ops_message, shorten
-from monitor.alert.sinks import SLACK, Sink, Sinks
+from monitor.alert.sinks import SLACK, Sinks
 from monitor.alert.slack import AUTH_ERRORS, PAYLOAD_ERRORS, TRANSIENT, explain
 from monitor.config import Config
 from monitor.models import Alert, Receipt
+from monitor.seams import ReadBackSink, Sink
 from monitor.store import alerts as outbox
 from monitor.store import parse_iso, utcnow
 from monitor.store.items import item_row
@@ -179,7 +180,7 @@ class Delivery:
         if alert.attempt_started_at and self._already_posted(sink, alert, thread_ts):
             return
         message = self._message(alert, thread_ts is not None,
-                                feedback=bool(getattr(sink, "feedback", False)))
+                                feedback=sink.feedback)
         if message is None:
             outbox.mark_failed(self.db, alert.id, "item no longer in the database")
             self.report.failed += 1
@@ -231,12 +232,11 @@ class Delivery:
         to read history (missing channels:history) → we post again, accepting a
         possible duplicate over a lost alert.
         """
-        find = getattr(sink, "find_posted", None)
         started = parse_iso(alert.attempt_started_at)
-        if find is None or started is None:
+        if not isinstance(sink, ReadBackSink) or started is None:
             return False  # console / apprise: no read-back, at-least-once
         try:
-            ts = find(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN,
+            ts = sink.find_posted(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN,
                       thread_ts=thread_ts)
         except SlackApiError as e:
             error = str(e.response.get("error") or "")

@@ -6,6 +6,7 @@ PNG chart is separate so the scheduled post can reuse it.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -141,9 +142,7 @@ def print_table(report: Report) -> None:
 
 def chart(report: Report, path: Path) -> Path:
     """Alerted items per day, stacked by main topic, written headless (Agg)."""
-    import logging
-
-    import matplotlib
+    import matplotlib  # start-up time: only `report` draws a chart
 
     matplotlib.use("Agg")
     logging.getLogger("matplotlib").setLevel(logging.WARNING)  # font cache and axis chatter

@@ -6,7 +6,6 @@ Public API:
     load_classifier(path=None, threshold=0.5) -> Classifier
     LazyClassifier(path=None, threshold=0.5)   # loads on first classify (304-only polls skip it)
     Classifier.classify(title, text, lang=None) -> Classification   (pure, no IO)
-    Classifier.classify_many(items) -> list[Classification]
     train(labels=None, corrections=(), out=None) -> TrainReport      (needs scikit-learn)
     extract_facts(title, text) -> dict[str, list[str]]
 """

@@ -28,9 +28,13 @@ HeadArrays = tuple[list[str], np.ndarray, np.ndarray]
 
 
 class _HeadLike(Protocol):
-    names: list[str]
-    weights: np.ndarray
-    bias: np.ndarray
+    # Read-only: the classifier's heads are frozen dataclasses.
+    @property
+    def names(self) -> list[str]: ...
+    @property
+    def weights(self) -> np.ndarray: ...
+    @property
+    def bias(self) -> np.ndarray: ...
 
 
 def cache_dir() -> Path | None:

@@ -47,7 +47,9 @@ def keyword_baseline(clf: Classifier) -> Predict:
         if not any(k in low for k in BASELINE_KEYWORDS):
             return Classification(relevant=False, score=0.0)
         groups = {g for h in matcher.hits(full) for g in h.groups}
-        pick = (lambda prefix, ids: tuple(i for i in ids if f"{prefix}:{i}" in groups))  # noqa: E731
+        def pick(prefix: str, ids: Sequence[str]) -> tuple[str, ...]:
+            return tuple(i for i in ids if f"{prefix}:{i}" in groups)
+
         jur = tuple(c for c in JURISDICTIONS if f"jur:{c}" in groups or f"gov:{c}" in groups)
         return Classification(relevant=True, score=1.0, topic=pick("topic", TOPICS),
                               item=pick("item", ITEMS), jurisdiction=jur)

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -54,7 +55,7 @@ def _clean(labels: Iterable[str] | None, allowed: tuple[str, ...]) -> list[str]:
     return sorted({str(x) for x in labels or [] if str(x) in allowed})
 
 
-def from_record(rec: dict, source: str) -> Example:
+def from_record(rec: dict[str, Any], source: str) -> Example:
     """An eval-format record (id, title, text, lang, relevant, topic, item, jurisdiction)."""
     relevant = bool(rec["relevant"])
     ex = Example(

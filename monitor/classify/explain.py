@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitor.classify.cues import Hit
 from monitor.classify.features import Analysis
 
 _GROUP_NAMES = {
@@ -22,7 +23,7 @@ _COMBOS = {
 }
 
 
-def _first(hits: list, group: str) -> str | None:
+def _first(hits: list[Hit], group: str) -> str | None:
     for h in hits:
         if group in h.groups:
             return h.cue

@@ -81,8 +81,7 @@ _SPLIT = re.compile(r"\s*(?:,|、|，|;|\band\b|及|和)\s*")
 
 
 def _unique(xs: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [x for x in xs if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(xs))  # first occurrence wins, order kept
 
 
 def announcements(text: str) -> list[str]:

@@ -49,12 +49,13 @@ def oof_logits(X: sparse.csr_matrix, y: np.ndarray, w: np.ndarray, groups: np.nd
                C: float | None) -> np.ndarray | None:
     """Out-of-fold decision values, or None when the data cannot be split."""
     folds = _folds(y, groups) if C is not None else None
-    if folds is None:
+    if folds is None or C is None:
         return None
     out = np.full(len(y), np.nan)
     for tr, te in folds:
         out[te] = _fit(X[tr], y[tr], w[tr], C).decision_function(X[te])
-    return np.nan_to_num(out, nan=0.0)
+    filled: np.ndarray = np.nan_to_num(out, nan=0.0)
+    return filled
 
 
 def _logloss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -155,9 +156,10 @@ def pick_threshold(oofs: list[np.ndarray | None], Y: np.ndarray, default: float)
 
     Mirrors inference: labels above the threshold, else the single best label.
     """
-    if len(Y) < 10 or any(o is None for o in oofs):
+    present = [o for o in oofs if o is not None]
+    if len(Y) < 10 or len(present) < len(oofs):
         return default
-    P = 1.0 / (1.0 + np.exp(-np.column_stack(oofs)))
+    P = 1.0 / (1.0 + np.exp(-np.column_stack(present)))
     best_t, best_f = default, -1.0
     for t in np.arange(0.15, 0.71, 0.05):
         pred = t <= P

@@ -194,9 +194,6 @@ class Classifier:
         return Classification(relevant=relevant, score=score, topic=topic, item=item,
                               jurisdiction=jur, why=tuple(why), facts=facts)
 
-    def classify_many(self, items: list[tuple[str, str, str | None]]) -> list[Classification]:
-        return [self.classify(t, x, lg) for t, x, lg in items]
-
 
 def load_classifier(path: str | os.PathLike[str] | None = None,
                     threshold: float = 0.5) -> Classifier:
@@ -254,6 +251,3 @@ class LazyClassifier:
 
     def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
         return self.loaded.classify(title, text, lang)
-
-    def classify_many(self, items: list[tuple[str, str, str | None]]) -> list[Classification]:
-        return self.loaded.classify_many(items)

@@ -32,9 +32,6 @@ class Taxonomy:
     groups: dict[str, list[str]]
     descriptions: dict[str, str] = field(default_factory=dict)
 
-    def labels(self, kind: str) -> tuple[str, ...]:
-        return {"topic": TOPICS, "item": ITEMS, "jurisdiction": JURISDICTIONS}[kind]
-
     def as_json(self) -> dict[str, Any]:
         return {"groups": self.groups, "descriptions": self.descriptions}
 

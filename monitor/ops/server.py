@@ -8,6 +8,7 @@ and the metrics registry, so a wedged poll cannot stop it from answering.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,8 +38,6 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], health: Callable[[], dict[str, Any]]) -> None:
-        import socket
-
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.health = health

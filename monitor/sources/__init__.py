@@ -26,8 +26,8 @@ from monitor.sources.http import Resolver
 from monitor.sources.identity import canonical_url, item_id, title_key
 from monitor.sources.poll import Enricher, SharedPoller, fetch_many
 
-__all__ = ["SharedPoller", "canonical_url", "fetch_all", "fetch_many", "follow_new", "item_id",
-           "title_key"]
+__all__ = ["Enricher", "SharedPoller", "canonical_url", "fetch_all", "fetch_many", "follow_new",
+           "item_id", "title_key"]
 
 
 def fetch_all(

@@ -79,10 +79,12 @@ def _offset(text: str | None, default: tzinfo) -> tzinfo:
 def _fast(raw: str, tz: tzinfo) -> datetime | None:
     m = _YMD.match(raw)
     if m:
-        return _build(*m.groups()[:6], tz=_offset(m.group(7), tz))
+        y, mo, d, h, mi, s = m.groups()[:6]
+        return _build(y, mo, d, h, mi, s, tz=_offset(m.group(7), tz))
     m = _CJK.search(raw)
     if m:
-        return _build(*m.groups(), tz=tz)
+        y, mo, d, h, mi, s = m.groups()
+        return _build(y, mo, d, h, mi, s, tz=tz)
     m = _MDY.match(raw)
     if m:
         return _build(m.group(3), m.group(1), m.group(2), None, None, None, tz)
@@ -112,7 +114,9 @@ def _slow(raw: str, tz: tzinfo, lang: str | None) -> datetime | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dateparser/regex emit deprecation noise
         try:
-            return dateparser.parse(raw[:100], languages=langs, settings=settings)  # type: ignore[arg-type]
+            parsed: datetime | None = dateparser.parse(raw[:100], languages=langs,
+                                                       settings=settings)
+            return parsed
         except (ValueError, TypeError, OverflowError, AttributeError, KeyError):
             return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -173,6 +174,5 @@ def _parse_slow(data: bytes, ctype: str, source_lang: str | None, now: datetime,
 
 
 def _join(base: str, ref: str) -> str:
-    from urllib.parse import urljoin
 
     return urljoin(base, ref)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -132,7 +131,6 @@ def _request_headers(src: SourceConfig, validators: Validators | None) -> dict[s
 async def fetch_one(fetcher: Fetcher, src: SourceConfig, validators: Validators | None,
                     parsers: Mapping[str, Parser],
                     enrich: Enricher | None = None) -> FetchResult:
-    start = time.monotonic()
     result = FetchResult(source=src.name, status="error")
     try:
         resp = await fetcher.get(src.url, _request_headers(src, validators), src)
@@ -167,7 +165,6 @@ async def fetch_one(fetcher: Fetcher, src: SourceConfig, validators: Validators 
     if result.status == "error":
         # Validators of a failed response describe nothing we stored.
         result.etag = result.last_modified = None
-    result.elapsed = time.monotonic() - start
     return result
 
 

@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlite_utils
 
@@ -102,25 +103,25 @@ def mark_digested(db: sqlite_utils.Database, alert_ids: list[int], ts: str | Non
         )
 
 
-def _to_alert(r: dict[str, object]) -> Alert:
+def _to_alert(r: dict[str, Any]) -> Alert:  # a row: SQLite's types, as stored
     payload = r.get("payload")
     return Alert(
-        id=int(r["id"]),  # type: ignore[arg-type]
-        item_id=r["item_id"],  # type: ignore[arg-type]
+        id=int(r["id"]),
+        item_id=r["item_id"],
         channel=str(r["channel"]),
         reason=str(r["reason"]),
-        status=r["status"],  # type: ignore[arg-type]
-        attempts=int(r["attempts"] or 0),  # type: ignore[arg-type]
-        last_error=r["last_error"],  # type: ignore[arg-type]
-        ts=r["ts"],  # type: ignore[arg-type]
+        status=r["status"],
+        attempts=int(r["attempts"] or 0),
+        last_error=r["last_error"],
+        ts=r["ts"],
         kind=str(r["kind"]),
         payload=json.loads(str(payload)) if payload else None,
         created_at=str(r["created_at"]),
-        sent_at=r["sent_at"],  # type: ignore[arg-type]
+        sent_at=r["sent_at"],
         target=str(r.get("target") or "slack"),
-        story_id=r.get("story_id"),  # type: ignore[arg-type]
-        attempt_started_at=r.get("attempt_started_at"),  # type: ignore[arg-type]
-        next_attempt_at=r.get("next_attempt_at"),  # type: ignore[arg-type]
+        story_id=r.get("story_id"),
+        attempt_started_at=r.get("attempt_started_at"),
+        next_attempt_at=r.get("next_attempt_at"),
     )
 
 
@@ -244,7 +245,7 @@ def count_attempt(db: sqlite_utils.Database, alert_id: int) -> None:
 
 
 def recent(db: sqlite_utils.Database, limit: int = 50, status: str | None = None,
-           channel: str | None = None) -> list[dict[str, object]]:
+           channel: str | None = None) -> list[dict[str, Any]]:
     """The alert log as analysts read it: newest first, joined with the item.
 
     Filters run in SQL, so an old failure shows however many alerts came after it.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -213,7 +213,9 @@ def record_correction(db_path: str | os.PathLike[str], item_id: str, relevant: b
     if row is None:
         raise StoreError(f"no item with id {item_id!r} in {db_path}; "
                          "`monitor log --json` lists stored item ids")
-    enc = (lambda v: None if v is None else json.dumps(sorted(v)))  # noqa: E731
+    def enc(v: Sequence[str] | None) -> str | None:
+        return None if v is None else json.dumps(sorted(v))
+
     with db.conn:
         cur = db.execute(
             "INSERT INTO corrections (item_id, relevant, topic, item, jurisdiction, note, "
@@ -240,7 +242,9 @@ def load_corrections(db_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     for (item_id, relevant, c_topic, c_item, c_jur, note,
          title, summary, lang, i_topic, i_item, i_jur) in rows:
         rel = bool(relevant)
-        pick = (lambda c, i: (_as_list(c) if c is not None else _as_list(i)) or [])  # noqa: E731
+        def pick(c: Any, i: Any) -> list[str]:  # the correction's labels, else the item's
+            return (_as_list(c) if c is not None else _as_list(i)) or []
+
         out.append({
             "id": f"correction:{item_id}", "item_id": item_id, "title": title or "",
             "text": summary or "", "lang": lang, "relevant": rel,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from monitor.errors import StoreError
 from monitor.store.tx import transaction
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -317,7 +318,6 @@ def migrate(db: sqlite_utils.Database) -> int:
     )
     current = _version(db)
     if current > len(MIGRATIONS):
-        from monitor.errors import StoreError
 
         raise StoreError(
             f"database schema version {current} is newer than this monitor ({len(MIGRATIONS)}); "

@@ -26,7 +26,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 eval: venv
-	$(BIN)/python -m monitor.classify.evaluate
+	$(BIN)/python -m monitor.classify.training.evaluate
 
 bench: venv
 	$(BIN)/python bench/run.py

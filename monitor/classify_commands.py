@@ -52,7 +52,7 @@ def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
     from monitor.classify.model import DEFAULT_MODEL
 
     try:
-        from monitor.classify.train import train
+        from monitor.classify.training.train import train
     except ImportError as e:  # the runtime image carries no training libraries
         fail(f"error: monitor train needs the training libraries ({e.name}): "
              "pip install -r requirements-dev.lock", EXIT_UNUSABLE)
@@ -199,7 +199,7 @@ def label_cmd(item_id: str, relevant: bool, topic: tuple[str, ...], items: tuple
 @click.option("--model", "model", default=None, type=click.Path(dir_okay=False))
 def eval_cmd(dev: str | None, model: str | None) -> None:
     """Print precision/recall/F1 next to a keyword baseline, and what changed since last time."""
-    from monitor.classify.evaluate import main
+    from monitor.classify.training.evaluate import main
 
     argv = (["--dev", dev] if dev else []) + (["--model", model] if model else [])
     sys.exit(main(argv))

@@ -1,7 +1,10 @@
-"""Load `config/taxonomy.yaml`: label IDs, descriptions and cue phrases as data.
+"""Load `monitor/classify/taxonomy.yaml`: label IDs, descriptions and cue phrases as data.
 
-The label IDs are fixed by ../shared/docs/taxonomy.md; the loader rejects a file
-that renames or drops one, so a typo cannot silently create a label nobody reads.
+The label IDs are fixed by ../shared/docs/taxonomy.md and listed once, in that file:
+TOPICS, ITEMS and JURISDICTIONS are read from it at import. It ships inside the
+package (beside this module) because the run time needs the IDs wherever it is installed.
+The loader rejects a file that renames or drops one, so a typo in an override cannot
+silently create a label nobody reads.
 """
 
 from __future__ import annotations
@@ -15,14 +18,33 @@ import yaml
 
 from monitor.errors import ConfigError
 
-TOPICS = ("new_restriction", "relaxation", "licensing", "enforcement", "dialogue",
-          "retaliation", "reaction")
-ITEMS = ("rare_earths", "critical_minerals", "semiconductors", "software_tech", "dual_use")
-JURISDICTIONS = ("CN", "US", "EU", "JP", "NL", "KR", "TW", "RU", "UK", "IN", "DE", "OTHER")
 LANGS = ("en", "zh", "ja")
 
-# Repo layout: monitor/classify/taxonomy.py -> <root>/config/taxonomy.yaml
-DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "config" / "taxonomy.yaml"
+DEFAULT_TAXONOMY = Path(__file__).resolve().parent / "taxonomy.yaml"
+# The C loader when PyYAML has it: this file is read at every import of the classifier.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _label_ids(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The fixed IDs, in file order: the shipped taxonomy file is their one home.
+
+    A `MONITOR_TAXONOMY` override may change cues, never the IDs, so they are read
+    from the shipped file. Order matters: ties between labels break by it.
+    """
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError([f"{path}: cannot read taxonomy: {e}"]) from e
+    ids: list[tuple[str, ...]] = []
+    for kind in ("topic", "item", "jurisdiction"):
+        section = data.get(kind) if isinstance(data, dict) else None
+        if not isinstance(section, dict) or not section:
+            raise ConfigError([f"{path}: {kind}: missing (the label IDs live here)"])
+        ids.append(tuple(str(label) for label in section))
+    return ids[0], ids[1], ids[2]
+
+
+TOPICS, ITEMS, JURISDICTIONS = _label_ids(DEFAULT_TAXONOMY)
 
 
 @dataclass(frozen=True)

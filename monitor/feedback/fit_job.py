@@ -15,9 +15,9 @@ from pathlib import Path
 
 def fit_artifact(corrections: list[dict[str, object]]) -> bytes:
     """What `monitor train` builds, with these corrections instead of the whole table."""
-    from monitor.classify import examples as ex_mod
     from monitor.classify.taxonomy import load_taxonomy
-    from monitor.classify.train import dump_artifact, fit, gather
+    from monitor.classify.training import examples as ex_mod
+    from monitor.classify.training.train import dump_artifact, fit, gather
 
     base, _ = gather([])
     extra = [ex_mod.from_record(r, "correction") for r in corrections]

@@ -40,7 +40,7 @@ Trainer = Callable[[list[dict[str, Any]]], bytes]  # training corrections -> art
 
 
 def default_dev() -> Path:
-    from monitor.classify.evaluate import DEV
+    from monitor.classify.training.evaluate import DEV
 
     return DEV
 
@@ -104,7 +104,7 @@ def split(records: list[dict[str, Any]], share: float,
 
 def score(model_path: str | None, threshold: float, dev: list[dict[str, Any]],
           heldout: list[dict[str, Any]]) -> Scores:
-    from monitor.classify.evaluate import score as eval_score
+    from monitor.classify.training.evaluate import score as eval_score
 
     clf = load_classifier(model_path, threshold=threshold)
     dev_f1 = None

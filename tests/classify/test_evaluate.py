@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.classify import Classifier
-from monitor.classify.evaluate import by_form, render_forms, simulated_forms
+from monitor.classify.training.evaluate import by_form, render_forms, simulated_forms
 
 RECORDS = [
     {"id": "p1", "title": "Commerce adds 140 Chinese entities to the Entity List",

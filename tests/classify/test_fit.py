@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.classify.fit import PRECISION_TARGET, operating_shift
+from monitor.classify.training.fit import PRECISION_TARGET, operating_shift
 
 
 def _precision_at_half(z: np.ndarray, y: np.ndarray, a_b: tuple[float, float],
@@ -43,7 +43,7 @@ def test_shift_is_capped() -> None:
 
 
 def test_platt_by_form_gives_each_form_its_own_intercept() -> None:
-    from monitor.classify.fit import platt_by_form
+    from monitor.classify.training.fit import platt_by_form
 
     rng = np.random.default_rng(1)
     n = 3000
@@ -60,7 +60,7 @@ def test_platt_by_form_gives_each_form_its_own_intercept() -> None:
 
 
 def test_platt_by_form_fills_absent_forms() -> None:
-    from monitor.classify.fit import platt_by_form
+    from monitor.classify.training.fit import platt_by_form
 
     z = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0, -0.5, 0.5])
     y = np.array([0, 0, 0, 1, 1, 1, 1, 0])
@@ -71,7 +71,7 @@ def test_platt_by_form_fills_absent_forms() -> None:
 
 
 def test_reliability_bins() -> None:
-    from monitor.classify.fit import reliability
+    from monitor.classify.training.fit import reliability
 
     p = np.array([0.05, 0.05, 0.95, 0.95, 0.6])
     y = np.array([0, 0, 1, 1, 0])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.classify.examples import VARIANT_SCALE, Example, with_form_variants
 from monitor.classify.forms import FORMS, SHORT_MAX, first_sentence, form_of, slug_title, variants
+from monitor.classify.training.examples import VARIANT_SCALE, Example, with_form_variants
 
 
 def test_form_buckets() -> None:

@@ -10,7 +10,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from monitor.classify import load_classifier
-from monitor.classify.train import train
+from monitor.classify.training.train import train
 from monitor.classify_commands import COMMANDS, classify_cmd, label_cmd, train_cmd
 from monitor.errors import StoreError
 from monitor.store.corrections import load_corrections, record_correction
@@ -111,7 +111,7 @@ def test_train_command(tmp_path: Path, small_labels: Path, monkeypatch: pytest.M
                        empty_dir: Path) -> None:
     monkeypatch.setenv("MONITOR_DB", str(tmp_path / "absent.db"))
     # Without this the command also reads seeds/ and training/ (a minute and a half).
-    monkeypatch.setattr("monitor.classify.examples.ROOT", empty_dir)
+    monkeypatch.setattr("monitor.classify.training.examples.ROOT", empty_dir)
     out = tmp_path / "m.json.gz"
     result = CliRunner().invoke(train_cmd, ["--labels", str(small_labels), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -131,7 +131,7 @@ def test_train_writes_the_configured_model_with_progress(
     cfg.write_text(f"database: {tmp_path / 'absent.db'}\nmodel: {model}\n", encoding="utf-8")
     monkeypatch.delenv("MONITOR_DB", raising=False)
     monkeypatch.setenv("MONITOR_CONFIG", "unset")  # --config sets it; restored after the test
-    monkeypatch.setattr("monitor.classify.examples.ROOT", empty_dir)
+    monkeypatch.setattr("monitor.classify.training.examples.ROOT", empty_dir)
     result = CliRunner().invoke(train_cmd, ["--config", str(cfg), "--labels", str(small_labels)])
     assert result.exit_code == 0, result.output
     assert model.is_file()  # where `monitor run` loads it from, not inside the package

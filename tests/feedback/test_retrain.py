@@ -242,7 +242,7 @@ def test_fit_job_usage() -> None:
 def test_fit_job_trains_on_seeds_training_data_and_the_given_corrections(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The examples a retrain fits on (the fit itself is `monitor train`'s, minutes long)."""
-    import monitor.classify.train as train_mod
+    import monitor.classify.training.train as train_mod
     from monitor.feedback.fit_job import fit_artifact
 
     seen: list[Any] = []

@@ -19,7 +19,7 @@ import yaml
 from monitor.classify.forms import variants
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 
 # How much one example counts.  Corrections are an analyst overruling the

@@ -1,6 +1,6 @@
 """Measure the classifier on ../shared/eval/dev.jsonl next to a plain keyword baseline.
 
-    python -m monitor.classify.evaluate [--dev PATH] [--model PATH] [--save PATH]
+    python -m monitor.classify.training.evaluate [--dev PATH] [--model PATH] [--save PATH]
 
 Labels are scored end to end: an item predicted irrelevant has no labels, so a
 missed item costs its labels too.  Never train or tune on this file.
@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from monitor.classify.cues import CueMatcher
-from monitor.classify.examples import ROOT
-from monitor.classify.fit import reliability
 from monitor.classify.forms import FORMS, form_of, variants
 from monitor.classify.model import Classifier, load_classifier
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS
+from monitor.classify.training.examples import ROOT
+from monitor.classify.training.fit import reliability
 from monitor.errors import ModelError
 from monitor.models import Classification
 

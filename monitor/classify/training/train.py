@@ -18,11 +18,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from monitor.classify import examples as ex_mod
 from monitor.classify.cues import CueMatcher
-from monitor.classify.examples import Example
 from monitor.classify.features import analyse, jurisdiction_pairs, ngram_features
-from monitor.classify.fit import (
+from monitor.classify.forms import FORMS, form_of
+from monitor.classify.model import DEFAULT_MODEL, FORMAT
+from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy, load_taxonomy
+from monitor.classify.training import examples as ex_mod
+from monitor.classify.training.examples import Example
+from monitor.classify.training.fit import (
     fit_head,
     oof_logits,
     operating_shift,
@@ -30,9 +33,6 @@ from monitor.classify.fit import (
     platt_by_form,
     reliability,
 )
-from monitor.classify.forms import FORMS, form_of
-from monitor.classify.model import DEFAULT_MODEL, FORMAT
-from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy, load_taxonomy
 
 LABEL_C = 4.0
 ROUND = 5  # decimals kept: far below any effect on a verdict, stable across platforms

@@ -20,8 +20,8 @@ import sqlite_utils
 from monitor.config import Config, SourceConfig
 from monitor.models import FetchResult
 from monitor.store import parse_iso
-from monitor.store.alerts import enqueue_ops
 from monitor.store.db import iso
+from monitor.store.outbox import enqueue_ops
 from monitor.store.sources import (
     SourceState,
     all_rows,

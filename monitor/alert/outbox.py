@@ -42,8 +42,7 @@ from monitor.alert.slack import AUTH_ERRORS, PAYLOAD_ERRORS, TRANSIENT, explain
 from monitor.config import Config
 from monitor.models import Alert, Receipt
 from monitor.seams import ReadBackSink, Sink
-from monitor.store import alerts as outbox
-from monitor.store import parse_iso, utcnow
+from monitor.store import outbox, parse_iso, utcnow
 from monitor.store.items import item_row
 from monitor.store.tx import retrying
 

@@ -154,7 +154,7 @@ def check_config(path: str | None, as_json: bool) -> None:
 def log_cmd(limit: int, as_json: bool, status: str | None, channel: str | None) -> None:
     """List recent alerts: source, labels, channel, status, link."""
     from monitor.store import open_db
-    from monitor.store.alerts import recent
+    from monitor.store.outbox import recent
 
     try:
         cfg = load_config()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 FetchStatus = Literal["ok", "not_modified", "error"]
@@ -112,13 +113,51 @@ class Alert:
     next_attempt_at: str | None = None  # backoff: not before this time
 
 
+class Outcome(StrEnum):
+    """What kind of answer a sink got for one post; the outbox decides from this alone."""
+
+    OK = "ok"
+    RETRY = "retry"  # not posted (rate-limited): post again after `retry_after`
+    UNKNOWN = "unknown"  # may or may not have landed: reconcile (read back) before retrying
+    PERMANENT = "permanent"  # this alert can never go to this channel (bad channel, bad target)
+    AUTH = "auth"  # the credentials were refused: every post fails alike, keep the alerts
+    TOO_LONG = "too_long"  # the service refused the size: resend once shortened
+    BAD_LAYOUT = "bad_layout"  # the service refused the layout: resend once as text only
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What a chat service confirmed for one post."""
 
-    ok: bool
+    kind: Outcome = Outcome.OK
     ts: str | None = None
     channel_id: str | None = None
-    error: str | None = None
-    permanent: bool = False  # retrying cannot help (channel_not_found, invalid_auth)
-    retry_after: float | None = None
+    error: str | None = None  # the service's own error code or message
+    hint: str | None = None  # what to do about `error`, for the log and ops notices
+    retry_after: float | None = None  # RETRY: seconds the service asked us to wait
+
+    @property
+    def ok(self) -> bool:
+        return self.kind is Outcome.OK
+
+    @property
+    def permanent(self) -> bool:
+        """Retrying cannot help (channel_not_found, invalid_auth)."""
+        return self.kind in (Outcome.PERMANENT, Outcome.AUTH)
+
+    @property
+    def explained(self) -> str:
+        error = self.error or "unknown error"
+        return f"{error}: {self.hint}" if self.hint else error
+
+
+class ReadBackError(Exception):
+    """A read-back sink could not say whether a message is there.
+
+    `kind` is UNKNOWN when the service could not be asked (try later) and
+    PERMANENT when it refuses to be asked (e.g. a missing history scope).
+    """
+
+    def __init__(self, kind: Outcome, error: str) -> None:
+        super().__init__(error)
+        self.kind, self.error = kind, error

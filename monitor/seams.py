@@ -49,7 +49,9 @@ class ReadBackSink(Sink, Protocol):
                     thread_ts: str | None = None) -> str | None:
         """ts of the message tagged `alert_id` posted since `oldest`, None if none.
 
-        Raises when the service cannot be asked: the caller must not guess then."""
+        Raises `monitor.models.ReadBackError` when the service cannot be asked
+        (kind UNKNOWN: the caller must not guess then) or refuses to be asked
+        (kind PERMANENT)."""
         ...
 
 

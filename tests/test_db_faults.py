@@ -19,7 +19,7 @@ from monitor.errors import DatabaseBusy
 from monitor.pipeline import Pipeline
 from monitor.schedule import Monitor
 from monitor.store import open_db
-from monitor.store.alerts import enqueue_ops
+from monitor.store.outbox import enqueue_ops
 from tests.fakes.feeds import FeedServer, rss
 from tests.test_pipeline import pipeline
 

@@ -10,7 +10,7 @@ import sqlite_utils
 from monitor.alert.format import Message, digest_message
 from monitor.config import Config
 from monitor.models import Alert
-from monitor.store import alerts as outbox
+from monitor.store import outbox
 from monitor.store.tx import transaction
 
 

@@ -3,21 +3,23 @@
 Order of operations for one alert: record the attempt (commit) → post → record
 what the service confirmed (commit).  A crash in between leaves the attempt
 mark; before posting such an alert again we look for its metadata tag in the
-channel's history, so Slack never shows it twice.
+channel's history (read-back), so the service never shows it twice.
 
 Decisions (see also the tests):
 * Order per (target, channel) is id order: an alert in backoff holds back the
   later ones of its channel and no other channel.  A thread reply whose parent
   is not posted yet waits; it never becomes a second top-level message.
-* 429 → wait Retry-After (within the budget), not counted as an attempt.
-  5xx / connection errors / internal_error → backoff `retry_backoff·2^n`, outcome
-  unknown (history check first), `failed` after `max_attempts`.
-* Permanent channel errors → `failed` + one ops notice per 24 h; a bad token
-  (invalid_auth & co) leaves everything pending and stops Slack for the run.
-* invalid_blocks / msg_blocks_too_long → resent once as text; msg_too_long →
-  resent once shortened.
-* slack-sdk retries are off (`retry_handlers=[]`): every retry passes through
-  here, where the history check guards against a double post.
+Everything below is decided from the `Receipt`'s kind (`monitor.models.Outcome`);
+which service error is which kind is the sink's business (`alert/slack.py`).
+
+* RETRY (429) → wait Retry-After (within the budget), not counted as an attempt.
+  UNKNOWN (5xx, connection errors, internal_error …) → backoff `retry_backoff·2^n`,
+  outcome unknown (read back first), `failed` after `max_attempts`.
+* PERMANENT (bad channel, bad target) → `failed` + one ops notice per 24 h; AUTH
+  (a refused token) leaves everything pending and stops that target for the run.
+* BAD_LAYOUT → resent once as text; TOO_LONG → resent once shortened.
+* The Slack sink does no retries of its own: every retry passes through here,
+  where the read-back (`ReadBackSink`) guards against a double post.
 * Console and apprise sinks cannot be read back: after an unknown outcome they
   post again (at-least-once for that rare case).
 """
@@ -27,23 +29,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from http.client import HTTPException
 from typing import NoReturn
 
 import sqlite_utils
-from slack_sdk.errors import SlackApiError
 
 from monitor.alert import digest
 from monitor.alert.format import Message, item_message, ops_message, shorten
 from monitor.alert.sinks import SLACK, Sinks
-from monitor.alert.slack import AUTH_ERRORS, PAYLOAD_ERRORS, TRANSIENT, explain
 from monitor.config import Config
-from monitor.models import Alert, Receipt
+from monitor.models import Alert, Outcome, ReadBackError, Receipt
 from monitor.seams import ReadBackSink, Sink
-from monitor.store import alerts as outbox
-from monitor.store import parse_iso, utcnow
+from monitor.store import outbox, parse_iso, utcnow
 from monitor.store.items import item_row
 from monitor.store.tx import retrying
 
@@ -55,6 +53,9 @@ BACKOFF_CAP = 1800.0
 # A claim older than this is a dead writer's (its lock is gone too); normally
 # claims are released at once, and all of them when a run takes the lock.
 CLAIM_LEASE = timedelta(minutes=15)
+# Refusals of the payload's shape, not of the alert: resent once reduced.
+_RESHAPE = (Outcome.TOO_LONG, Outcome.BAD_LAYOUT)
+_SERVICE = {SLACK: "Slack"}  # how ops notices name a target's service
 
 
 @dataclass
@@ -191,45 +192,46 @@ class Delivery:
             outbox.mark_attempt(self.db, alert.id, self.clock())  # committed before the post
             receipt = self._post(sink, alert, message, thread_ts, broadcast)
             self.last_post[(alert.target, alert.channel)] = time.monotonic()
-            if receipt.retry_after is None:
+            if receipt.kind is not Outcome.RETRY:
                 break
-            # 429: Slack did not post it. Wait as told when the run has time, else defer.
-            # The wait is global, not per channel: Slack rate-limits the method.
-            outbox.mark_retry(self.db, alert.id, "ratelimited", None, not_posted=True)
-            if receipt.retry_after > self._time_left():
-                self._defer(alert, "ratelimited", receipt.retry_after, unknown=False)
-            self.sleep(receipt.retry_after)
+            # Rate-limited: not posted. Wait as told when the run has time, else defer.
+            # The wait is global, not per channel: services rate-limit the method.
+            error = receipt.error or "rate limited"
+            retry_after = receipt.retry_after or 1.0
+            outbox.mark_retry(self.db, alert.id, error, None, not_posted=True)
+            if retry_after > self._time_left():
+                self._defer(alert, error, retry_after, unknown=False)
+            self.sleep(retry_after)
         else:
-            self._defer(alert, "ratelimited", 5.0, unknown=False)
+            self._defer(alert, receipt.error or "rate limited", 5.0, unknown=False)
         self._settle(alert, receipt, thread_ts)
 
     def _post(self, sink: Sink, alert: Alert, message: Message, thread_ts: str | None,
               broadcast: bool) -> Receipt:
-        """One post, plus at most one reduced resend when Slack rejects the payload's shape."""
+        """One post, plus at most one reduced resend when the service rejects its shape."""
         def send(msg: Message, text_only: bool = False) -> Receipt:
             try:
                 return sink.post(alert.channel, msg, alert_id=alert.id, thread_ts=thread_ts,
                                  broadcast=broadcast, text_only=text_only)
             except Exception as e:  # a sink bug must not stop other channels' delivery
                 log.exception("sink %s failed on alert %s", sink.name, alert.id)
-                return Receipt(ok=False, error=f"unexpected error: {e}")
+                return Receipt(Outcome.UNKNOWN, error=f"unexpected error: {e}")
 
         receipt = send(message)
-        error = receipt.error or ""
-        if receipt.ok or error not in PAYLOAD_ERRORS:
+        if receipt.kind not in _RESHAPE:
             return receipt
-        # msg_too_long: shorter text; invalid_blocks & co: the text alone carries the alert.
-        retry = (send(shorten(message)) if error == "msg_too_long"
+        # Too long: shorter text; bad layout: the text alone carries the alert.
+        retry = (send(shorten(message)) if receipt.kind is Outcome.TOO_LONG
                  else send(message, text_only=True))
-        if not retry.ok and (retry.error or "") in PAYLOAD_ERRORS:
-            return Receipt(ok=False, error=retry.error, permanent=True)
+        if retry.kind in _RESHAPE:
+            return replace(retry, kind=Outcome.PERMANENT)
         return retry
 
     def _already_posted(self, sink: Sink, alert: Alert, thread_ts: str | None) -> bool:
         """Outcome of an interrupted attempt: True if it is in the channel (now recorded).
 
-        Slack unreachable → the alert waits (raises _Stop); a permanent refusal
-        to read history (missing channels:history) → we post again, accepting a
+        Service unreachable → the alert waits (raises _Stop); a permanent refusal
+        to read back (e.g. a missing history scope) → we post again, accepting a
         possible duplicate over a lost alert.
         """
         started = parse_iso(alert.attempt_started_at)
@@ -238,32 +240,29 @@ class Delivery:
         try:
             ts = sink.find_posted(alert.channel, alert.id, started.timestamp() - RECONCILE_MARGIN,
                       thread_ts=thread_ts)
-        except SlackApiError as e:
-            error = str(e.response.get("error") or "")
-            if e.response.status_code == 200 and error not in TRANSIENT:
+        except ReadBackError as e:
+            if e.kind is Outcome.PERMANENT:
                 log.warning("cannot read %s history for alert %s (%s); posting again",
-                            alert.channel, alert.id, explain(error))
+                            alert.channel, alert.id, e.error)
                 return False
-            self._check_failed(alert, f"{error or e.response.status_code}", thread_ts)
-            return True
-        except (OSError, HTTPException) as e:
-            self._check_failed(alert, str(e), thread_ts)
+            self._check_failed(alert, e.error, thread_ts)
             return True
         if ts is None:
             return False
         log.info("alert %s was already in %s (ts %s): recorded, not reposted",
                  alert.id, alert.channel, ts)
-        self._settle(alert, Receipt(ok=True, ts=ts), thread_ts)
+        self._settle(alert, Receipt(ts=ts), thread_ts)
         return True
 
     def _check_failed(self, alert: Alert, error: str, thread_ts: str | None) -> None:
-        """Slack could not say whether the interrupted post landed: wait (or give up).
+        """The service could not say whether the interrupted post landed: wait (or give up).
 
         Counts as an attempt, so a channel whose history stays unreadable still
         reaches max_attempts instead of waiting forever.  Raises _Stop unless it gave up.
         """
         outbox.count_attempt(self.db, alert.id)
-        self._settle(alert, Receipt(ok=False, error=f"history check failed: {error}"), thread_ts)
+        self._settle(alert, Receipt(Outcome.UNKNOWN, error=f"history check failed: {error}"),
+                     thread_ts)
 
     def _pace(self, alert: Alert) -> None:
         pace = self.config.alerts.pace
@@ -284,17 +283,18 @@ class Delivery:
             self.report.sent += 1
             return
         error = receipt.error or "unknown error"
-        if receipt.permanent and error in AUTH_ERRORS:
+        if receipt.kind is Outcome.AUTH:
             # A bad token fails every post alike: keep the alerts for when it is fixed.
-            outbox.mark_retry(self.db, alert.id, explain(error), None, not_posted=True)
-            self._ops(alert, error, f"Slack refused the token ({explain(error)}); alerts are "
-                                    "kept pending until it is fixed")
+            outbox.mark_retry(self.db, alert.id, receipt.explained, None, not_posted=True)
+            self._ops(alert, error, f"{_SERVICE.get(alert.target, alert.target)} refused the "
+                                    f"token ({receipt.explained}); alerts are kept pending "
+                                    "until it is fixed", auth=True)
             self.report.retrying += 1
             raise _Stop(everything=True)
         if receipt.permanent:
-            outbox.mark_failed(self.db, alert.id, explain(error))
+            outbox.mark_failed(self.db, alert.id, receipt.explained)
             self.report.failed += 1
-            self._ops(alert, error, f"could not post to {alert.channel}: {explain(error)}")
+            self._ops(alert, error, f"could not post to {alert.channel}: {receipt.explained}")
             return
         attempts = alert.attempts + 1
         if attempts >= self.config.alerts.max_attempts:
@@ -313,10 +313,10 @@ class Delivery:
         self.report.retrying += 1
         raise _Stop()
 
-    def _ops(self, alert: Alert, error: str, text: str) -> None:
+    def _ops(self, alert: Alert, error: str, text: str, *, auth: bool = False) -> None:
         channel = self.config.alerts.ops_channel or self.config.alerts.channel
         if alert.kind == "ops" or (alert.target == SLACK and alert.channel == channel
-                                   and error not in AUTH_ERRORS):
+                                   and not auth):
             # A notice about the ops channel, sent to that same channel, could only loop.
             log.error("%s (not announced: it concerns the ops channel itself)", text)
             return

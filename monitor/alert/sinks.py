@@ -10,7 +10,7 @@ from typing import TextIO
 from monitor.alert.format import Message, plain
 from monitor.alert.slack import SlackSink
 from monitor.config import Config
-from monitor.models import Receipt
+from monitor.models import Outcome, Receipt
 from monitor.seams import Sink
 from monitor.secrets import target_ref
 
@@ -33,7 +33,7 @@ class ConsoleSink:
         out = self.stream or sys.stdout
         thread = " (thread reply)" if thread_ts else ""
         print(f"── alert → {channel}{thread}\n{plain(message.text)}\n", file=out, flush=True)
-        return Receipt(ok=True)
+        return Receipt()
 
 
 class AppriseSink:
@@ -54,11 +54,14 @@ class AppriseSink:
              thread_ts: str | None = None, broadcast: bool = False,
              text_only: bool = False) -> Receipt:
         if not self.valid:
-            return Receipt(ok=False, error=f"invalid apprise URL for {channel}", permanent=True)
+            return Receipt(Outcome.PERMANENT, error=f"invalid apprise URL for {channel}")
         body = plain(message.text)
         title, _, rest = body.partition("\n")
         ok = self.apprise.notify(title=title[:250], body=rest or title)
-        return Receipt(ok=bool(ok), error=None if ok else "apprise delivery failed")
+        if ok:
+            return Receipt()
+        # apprise cannot tell a refusal from a lost answer: retry with backoff
+        return Receipt(Outcome.UNKNOWN, error="apprise delivery failed")
 
 
 class UnconfiguredSink:
@@ -71,7 +74,7 @@ class UnconfiguredSink:
     def post(self, channel: str, message: Message, *, alert_id: int | None = None,
              thread_ts: str | None = None, broadcast: bool = False,
              text_only: bool = False) -> Receipt:
-        return Receipt(ok=False, permanent=True,
+        return Receipt(Outcome.PERMANENT,
                        error=f"apprise target of {channel} is no longer in the config")
 
 

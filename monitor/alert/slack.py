@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from http.client import HTTPException
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from monitor.alert.format import Message
-from monitor.models import Receipt
+from monitor.models import Outcome, ReadBackError, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,23 @@ EXPLAIN = {
 
 def explain(error: str) -> str:
     return f"{error}: {EXPLAIN[error]}" if error in EXPLAIN else error
+
+
+def kind_of(error: str) -> Outcome:
+    """Slack's considered answer (HTTP 200, ok=false) as a kind of failure.
+
+    Repeating the same request gets the same answer, so only the listed
+    Slack-side errors retry (outcome unknown); the rest are permanent.
+    """
+    if error in AUTH_ERRORS:
+        return Outcome.AUTH
+    if error == "msg_too_long":
+        return Outcome.TOO_LONG
+    if error in PAYLOAD_ERRORS:
+        return Outcome.BAD_LAYOUT
+    if error in TRANSIENT:
+        return Outcome.UNKNOWN
+    return Outcome.PERMANENT
 
 
 def _retry_after(resp: Any) -> float | None:
@@ -138,29 +156,41 @@ class SlackSink:
         except (httpx.TransportError, OSError, TimeoutError) as e:
             # The request may or may not have reached Slack: the outbox treats the
             # outcome as unknown and looks in history before trying again.
-            return Receipt(ok=False, error=f"connection error: {e}")
-        return Receipt(ok=True, ts=resp.get("ts"), channel_id=resp.get("channel"))
+            return Receipt(Outcome.UNKNOWN, error=f"connection error: {e}")
+        return Receipt(ts=resp.get("ts"), channel_id=resp.get("channel"))
 
     def _failure(self, e: SlackApiError) -> Receipt:
         resp = e.response
         status = getattr(resp, "status_code", 200)
         error = str(resp.get("error") if hasattr(resp, "get") else "") or f"HTTP {status}"
         if status == 429 or error in ("ratelimited", "rate_limited"):
-            return Receipt(ok=False, error="ratelimited", retry_after=_retry_after(resp) or 1.0)
+            return Receipt(Outcome.RETRY, error="ratelimited", hint=EXPLAIN["ratelimited"],
+                           retry_after=_retry_after(resp) or 1.0)
         if status >= 500:
-            return Receipt(ok=False, error=f"HTTP {status} {error}".strip())
-        # Any other API error is Slack's considered answer to this request: repeating
-        # the same request gets the same answer, so only the listed Slack-side ones retry.
-        return Receipt(ok=False, error=error, permanent=error not in TRANSIENT | PAYLOAD_ERRORS)
+            return Receipt(Outcome.UNKNOWN, error=f"HTTP {status} {error}".strip())
+        return Receipt(kind_of(error), error=error, hint=EXPLAIN.get(error))
 
     def find_posted(self, channel: str, alert_id: int, oldest: float,
                     thread_ts: str | None = None) -> str | None:
         """ts of a message in `channel` tagged with `alert_id`, or None if none is there.
 
         A thread reply is not in conversations.history (unless broadcast), so
-        replies are looked up in their thread.  Raises SlackApiError / OSError
-        when Slack cannot be asked: the caller must not guess then.
+        replies are looked up in their thread.  Raises ReadBackError when Slack
+        cannot be asked (UNKNOWN: the caller must not guess then) or refuses to
+        be asked (PERMANENT, e.g. no channels:history scope).
         """
+        try:
+            return self._find_posted(channel, alert_id, oldest, thread_ts)
+        except SlackApiError as e:
+            error = str(e.response.get("error") or "")
+            if e.response.status_code == 200 and error not in TRANSIENT:
+                raise ReadBackError(Outcome.PERMANENT, explain(error)) from e
+            raise ReadBackError(Outcome.UNKNOWN, f"{error or e.response.status_code}") from e
+        except (OSError, HTTPException) as e:
+            raise ReadBackError(Outcome.UNKNOWN, str(e)) from e
+
+    def _find_posted(self, channel: str, alert_id: int, oldest: float,
+                     thread_ts: str | None) -> str | None:
         cursor = None
         for _ in range(10):  # 2000 messages: minutes of history on any sane channel
             if thread_ts:

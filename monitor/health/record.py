@@ -17,7 +17,7 @@ from monitor.config import Config, SourceConfig
 from monitor.health.state import needs_silence_check, next_poll_after, silence, transition
 from monitor.models import FetchResult
 from monitor.store import parse_iso
-from monitor.store.alerts import enqueue_ops
+from monitor.store.outbox import enqueue_ops
 from monitor.store.sources import get_state, item_times, record_poll, set_ops_alerted
 from monitor.store.tx import transaction
 

@@ -9,9 +9,9 @@ from monitor import retention
 from monitor.config import Config, Defaults
 from monitor.models import Classification, Item
 from monitor.store import iso, open_db
-from monitor.store.alerts import enqueue_ops
 from monitor.store.corrections import record_correction
 from monitor.store.items import AlertRequest, insert_item
+from monitor.store.outbox import enqueue_ops
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 OLD = NOW - timedelta(days=400)

@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.lock
 	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -m compileall -q monitor  # an editable install has no .pyc (see bench/run.py)
 	touch $(STAMP)
 
 demo: venv

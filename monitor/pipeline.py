@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,7 +23,7 @@ from monitor import health, ops, retention, routing, stories
 from monitor.alert import DeliveryReport, Sinks, build_sinks, deliver_pending, targets_for
 from monitor.config import Config, SourceConfig
 from monitor.errors import StoreError
-from monitor.models import FetchResult, Item
+from monitor.models import Classification, FetchResult, Item
 from monitor.seams import Classifier
 from monitor.sources import Enricher, fetch_all, follow_new
 from monitor.store import parse_iso, utcnow
@@ -34,6 +34,7 @@ from monitor.store.items import (
     record_sighting,
     story_candidates,
 )
+from monitor.store.search import index_backlog
 from monitor.store.sources import SourceState, ensure_source, get_state
 from monitor.store.tx import db_path, store_error, store_errors, transaction
 
@@ -136,8 +137,15 @@ class Pipeline:
         for src, result in zip(todo, results, strict=True):
             report.outcomes.append(self.absorb(src, states[src.name], result))
         ops.poll_cycle(report.outcomes, time.monotonic() - started)  # one event + metrics
-        retention.prune_if_due(self.db, self.config, now)
+        self.after_cycle(now)
         return report
+
+    def after_cycle(self, now: datetime) -> None:
+        """Housekeeping once every source was polled: retention, then the items of the
+        cycle join the search index in one bulk insert."""
+        retention.prune_if_due(self.db, self.config, now)
+        with store_errors(self.db):
+            index_backlog(self.db)
 
     def enricher(self, now: datetime) -> Enricher:
         """html sources with `follow: true` fetch article pages only for entries we lack."""
@@ -154,11 +162,14 @@ class Pipeline:
         after = parse_iso(state.next_poll_after)
         return state if after is None or after <= now else None
 
-    def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult) -> SourceOutcome:
+    def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult,
+               verdicts: Mapping[str, Classification] | None = None) -> SourceOutcome:
         """Store one poll as ONE transaction: items, sightings, alerts, validators, health.
 
         If any part fails nothing is kept, the new ETag/Last-Modified included,
         so the next poll fetches the same entries again instead of a 304.
+        `verdicts` (item id -> Classification) were made elsewhere (a worker
+        process) with this pipeline's model; items without one are classified here.
         """
         now = self.clock()
         outcome = SourceOutcome(src.name, result.status, error=result.error,
@@ -167,7 +178,8 @@ class Pipeline:
             with transaction(self.db):
                 if result.ok:
                     for item in result.items:
-                        queued = self.ingest(item, state, now)
+                        queued = self.ingest(item, state, now,
+                                             verdicts.get(item.id) if verdicts else None)
                         if queued is not None:
                             outcome.new_items += 1
                             outcome.alerts += queued
@@ -201,14 +213,16 @@ class Pipeline:
             pass  # the same fault, already logged once
         return SourceOutcome(src.name, "error", error=error, warnings=warnings)
 
-    def ingest(self, item: Item, state: SourceState, now: datetime) -> int | None:
+    def ingest(self, item: Item, state: SourceState, now: datetime,
+               verdict: Classification | None = None) -> int | None:
         """Store `item` if new; return the number of alerts queued, None if already known."""
         existing = find_existing(self.db, item, now)
         if existing is not None:
             # Syndication or a changed GUID: remember the extra sighting, alert nothing.
             record_sighting(self.db, existing, item, now)
             return None
-        verdict = self.classifier.classify(item.title, item.summary, item.lang)
+        if verdict is None:
+            verdict = self.classifier.classify(item.title, item.summary, item.lang)
         keys = stories.story_keys(item.title_key, verdict.facts)
         story = stories.assign_story(
             item.title_key, verdict.facts, story_candidates(self.db, keys, now - STORY_WINDOW)

@@ -39,12 +39,13 @@ import httpx
 import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor import ops, retention
+from monitor import ops
 from monitor.alert import DeliveryReport
+from monitor.classify.workers import ClassifyPool
 from monitor.config import Config, ConfigWatcher, SourceConfig
 from monitor.dbfaults import FaultWatch, ops_notifier
 from monitor.errors import MonitorError, StoreError
-from monitor.models import Item
+from monitor.models import Classification, FetchResult, Item
 from monitor.pipeline import Pipeline, SourceOutcome
 from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
 from monitor.sources import SharedPoller, follow_new
@@ -58,7 +59,11 @@ RELOAD_EVERY = 5.0
 JITTER_SHARE = 0.1  # spread polls so sources on one host do not fire together
 SHUTDOWN_LIMIT = 9.0  # seconds from the first signal to exit, whatever is still running
 FINAL_DELIVERY_BUDGET = 4.0  # the last delivery attempt on shutdown
-CYCLE_EVERY = 60.0  # seconds: at most this long between two poll_cycle events
+CYCLE_EVERY = 60.0
+# The delivery thread and the loop wait on sockets most of the time; each time an
+# answer arrives they must win the GIL back from the ingest thread, which by
+# default keeps it up to 5 ms: with both busy, posting fell to ~180 a second.
+GIL_SWITCH = 0.0005  # seconds: at most this long between two poll_cycle events
 
 T = TypeVar("T")
 Hook = Callable[[], Awaitable[None]]
@@ -97,6 +102,7 @@ class Monitor:
         self._cycle: dict[str, SourceOutcome] = {}
         self._cycle_started: float | None = None
         self._once = False
+        self._workers: ClassifyPool | None = None  # set up in _start, rebuilt with the model
 
     @property
     def config(self) -> Config:
@@ -106,6 +112,13 @@ class Monitor:
         """Swap the model (a retrain, `monitor model use`): threads rebuild their pipeline."""
         self.classifier = classifier
         self._generation += 1
+        self._new_workers()
+
+    def _new_workers(self) -> None:
+        """Worker processes for the current model (the old ones, if any, are stopped)."""
+        if self._workers is not None:
+            self._workers.close()
+        self._workers = ClassifyPool.for_classifier(self.classifier)
 
     def add_component(self, name: str, start: Hook, stop: Hook) -> None:
         self.components.append((name, start, stop))
@@ -164,7 +177,9 @@ class Monitor:
                 return None  # backoff or Retry-After not over yet
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
             result = await self.poller.poll(src, state.validators, enrich)
-            outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result))
+            verdicts = await self._classify_elsewhere(result, now)
+            outcome = await self._in(self._ingest,
+                                     lambda p: p.absorb(src, state, result, verdicts))
             fault = outcome.store_fault
             if fault is not None:  # already logged by the pipeline, with the source
                 self.db_faults.failed(f"poll of {src.name}", fault, logged=True)
@@ -180,6 +195,24 @@ class Monitor:
         finally:
             if task is not None:
                 self._polls.discard(task)
+
+    async def _classify_elsewhere(self, result: FetchResult, now: datetime,
+                                  ) -> dict[str, Classification] | None:
+        """Verdicts for the poll's new items from a worker process, or None (the ingest
+        thread then classifies them).  Known items are left out: most entries of a
+        busy feed were stored at an earlier poll."""
+        workers = self._workers
+        if workers is None or result.status != "ok" or not result.items:
+            return None
+        known = self._is_known(now)
+        new = [it for it in result.items if not known(it)]
+        if not new:
+            return None
+        version = self.classifier.version  # what the store records with each verdict
+        verdicts = await workers.classify([(it.title, it.summary, it.lang) for it in new],
+                                          version)
+        return None if verdicts is None else {it.id: v for it, v in zip(new, verdicts,
+                                                                        strict=True)}
 
     async def _count(self, outcome: SourceOutcome) -> None:
         """Add a poll to the current cycle; end the cycle (one event, metrics, retention)
@@ -201,9 +234,9 @@ class Monitor:
         ops.poll_cycle(outcomes, seconds)
         now = utcnow()
         try:
-            await self._in(self._ingest, lambda p: retention.prune_if_due(p.db, p.config, now))
+            await self._in(self._ingest, lambda p: p.after_cycle(now))
         except MonitorError as e:
-            log.error("retention prune failed: %s", e)
+            log.error("retention or search indexing failed: %s", e)
 
     def deliver(self, budget: float | None = DELIVERY_EVERY * 3,
                 ignore_backoff: bool = False) -> None:
@@ -243,8 +276,7 @@ class Monitor:
     async def reload(self) -> None:
         if self.watcher.poll():
             log.info("config reloaded from %s", self.watcher.path)
-            self.classifier = self.classifier_for(self.config)
-            self._generation += 1
+            self.set_classifier(self.classifier_for(self.config))
             if self.poller is not None:
                 self.poller.reconfigure(self.config.defaults)
             self._schedule_sources()
@@ -270,6 +302,11 @@ class Monitor:
                 replace_existing=True, next_run_time=first,
             )
 
+    def _close_workers(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
+
     # -- life cycle -------------------------------------------------------------------
     @property
     def _stopping(self) -> bool:
@@ -291,6 +328,7 @@ class Monitor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.poller = SharedPoller(self.config.defaults, self.transport)
+        self._new_workers()
 
     async def main(self) -> None:
         self._start()
@@ -342,6 +380,7 @@ class Monitor:
         else:
             assert self.poller is not None
             await self.poller.aclose()
+            self._close_workers()
             await asyncio.get_running_loop().run_in_executor(None, self._ingest.shutdown)
         return [o for o in polls.result() if o is not None]
 
@@ -376,6 +415,7 @@ class Monitor:
         except TimeoutError:
             done = False
         await self.poller.aclose()
+        self._close_workers()
         if not done:
             # A post is stuck in the network: its attempt mark is committed, so the next
             # start reconciles it against Slack's history. Do not wait for the thread.
@@ -386,11 +426,13 @@ class Monitor:
             os._exit(0)
 
     def run_forever(self) -> None:
+        sys.setswitchinterval(GIL_SWITCH)
         asyncio.run(self.main())
         self._delivery.shutdown(wait=True)
         log.info("stopped")
 
     def run_once(self) -> tuple[list[SourceOutcome], DeliveryReport]:
+        sys.setswitchinterval(GIL_SWITCH)
         outcomes = asyncio.run(self.once())
         self._delivery.shutdown(wait=True)
         return outcomes, self.delivered

@@ -42,7 +42,7 @@ from monitor.config import Config
 from monitor.models import Alert, Outcome, ReadBackError, Receipt
 from monitor.seams import ReadBackSink, Sink
 from monitor.store import outbox, parse_iso, utcnow
-from monitor.store.items import item_row
+from monitor.store.items import item_row, item_rows
 from monitor.store.tx import retrying
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ BACKOFF_CAP = 1800.0
 # A claim older than this is a dead writer's (its lock is gone too); normally
 # claims are released at once, and all of them when a run takes the lock.
 CLAIM_LEASE = timedelta(minutes=15)
+# Alerts of one channel claimed (and their items read) per transaction.
+CLAIM_BATCH = 64
 # Refusals of the payload's shape, not of the alert: resent once reduced.
 _RESHAPE = (Outcome.TOO_LONG, Outcome.BAD_LAYOUT)
 _SERVICE = {SLACK: "Slack"}  # how ops notices name a target's service
@@ -93,12 +95,30 @@ class Delivery:
         self.deadline = None if budget is None else time.monotonic() + budget
         self.report = DeliveryReport()
         self.last_post: dict[tuple[str, str], float] = {}
+        self.claimed: dict[int, Alert] = {}  # fresh rows claimed ahead, not yet delivered
+        self.rows: dict[str, dict[str, object]] = {}  # their items, read with the claim
+        # Posts confirmed but not yet written: written with the next attempt mark
+        # (one commit per post, not two) and at the end of the run.
+        self.unwritten: list[outbox.Posted] = []
+        # Top-level posts of this run per (target, channel, story): their replies'
+        # thread parent, without a query per reply.
+        self.parents: dict[tuple[str, str, str], tuple[int, str]] = {}
 
     def _time_left(self) -> float:
         return float("inf") if self.deadline is None else self.deadline - time.monotonic()
 
     # -- the run ----------------------------------------------------------------
     def run(self) -> DeliveryReport:
+        try:
+            return self._run()
+        finally:
+            try:
+                self._write_posts()
+            finally:
+                self.claimed.clear()
+                outbox.release_all(self.db, self.token)
+
+    def _run(self) -> DeliveryReport:
         self.report.digested += digest.prepare(self.db, self.config, self.clock())
         seen: set[int] = set()
         stopped: set[tuple[str, str]] = set()
@@ -127,7 +147,7 @@ class Delivery:
                         raise _Stop(everything=True)
                     self._hold_if_not_due(alert)
                     seen.add(alert.id)
-                    self._claimed(alert)
+                    self._claimed(alert, queues.get(key, []))
                 except _Stop as stop:
                     stopped.add(key)
                     queues.pop(key, None)
@@ -143,18 +163,27 @@ class Delivery:
             self.report.retrying += 1
             raise _Stop()
 
-    def _claimed(self, alert: Alert) -> None:
-        """Deliver under a claim on the row, so no other writer posts it meanwhile."""
-        fresh = outbox.claim(self.db, alert.id, self.token, self.clock(), CLAIM_LEASE)
+    def _claimed(self, alert: Alert, following: list[Alert]) -> None:
+        """Deliver under a claim on the row, so no other writer posts it meanwhile.
+
+        The claim is taken with the next few alerts of the channel (one transaction
+        for CLAIM_BATCH alerts); it ends when the row is settled or the run ends.
+        """
+        fresh = self.claimed.pop(alert.id, None)
+        if fresh is None:
+            ahead = [a.id for a in following[:CLAIM_BATCH - 1] if a.id not in self.claimed]
+            got = outbox.claim_many(self.db, [alert.id, *ahead], self.token, self.clock(),
+                                    CLAIM_LEASE)
+            self.rows.update(item_rows(self.db, [a.item_id for a in got.values()
+                                                 if a.kind == "item" and a.item_id]))
+            self.claimed.update(got)
+            fresh = self.claimed.pop(alert.id, None)
         if fresh is None:
             # Another writer is on it (or just finished): it keeps this channel's order.
             log.info("alert %s is being delivered by another writer", alert.id)
             raise _Stop()
-        try:
-            self._hold_if_not_due(fresh)
-            self._deliver(self.sinks.for_target(fresh.target, self.config), fresh)
-        finally:
-            outbox.release(self.db, alert.id, self.token)
+        self._hold_if_not_due(fresh)
+        self._deliver(self.sinks.for_target(fresh.target, self.config), fresh)
 
     def _ready_at(self, key: tuple[str, str]) -> float:
         last = self.last_post.get(key)
@@ -165,14 +194,14 @@ class Delivery:
             return ops_message(str((alert.payload or {}).get("text", "")))
         if alert.kind == "digest":
             return digest.message(self.db, alert)
-        row = item_row(self.db, alert.item_id or "")
+        row = self.rows.pop(alert.item_id or "", None) or item_row(self.db, alert.item_id or "")
         return (item_message(row, alert.reason, in_thread=in_thread, feedback=feedback)
                 if row else None)
 
     def _deliver(self, sink: Sink, alert: Alert) -> None:
         thread_ts = None
         if alert.kind == "item" and sink.supports_threads and alert.story_id:
-            parent = outbox.story_parent(self.db, alert)
+            parent = self._parent(alert)
             if parent is not None:
                 if parent["status"] != "sent" or not parent["ts"]:
                     self.report.waiting += 1  # never a second top-level message per story
@@ -189,7 +218,7 @@ class Delivery:
         broadcast = self.config.channel_settings(alert.channel).broadcast_replies
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
             self._pace(alert)
-            outbox.mark_attempt(self.db, alert.id, self.clock())  # committed before the post
+            self._write_posts(attempt=alert.id)  # the attempt is committed before the post
             receipt = self._post(sink, alert, message, thread_ts, broadcast)
             self.last_post[(alert.target, alert.channel)] = time.monotonic()
             if receipt.kind is not Outcome.RETRY:
@@ -205,6 +234,35 @@ class Delivery:
         else:
             self._defer(alert, receipt.error or "rate limited", 5.0, unknown=False)
         self._settle(alert, receipt, thread_ts)
+
+    def _parent(self, alert: Alert) -> dict[str, object] | None:
+        """The story's first live alert in this channel (see outbox.story_parent)."""
+        mine = self.parents.get((alert.target, alert.channel, alert.story_id or ""))
+        if mine is not None and mine[0] < alert.id:
+            return {"id": mine[0], "status": "sent", "ts": mine[1]}
+        parent = outbox.story_parent(self.db, alert)
+        if parent is not None and parent["status"] != "sent":
+            posted = next((p for p in self.unwritten if p.alert_id == parent["id"]), None)
+            if posted is not None:  # confirmed by the service, written with the next commit
+                return {**parent, "status": "sent", "ts": posted.ts}
+        return parent
+
+    def _write_posts(self, attempt: int | None = None) -> None:
+        """Write the confirmed posts, with `attempt`'s attempt mark when given.
+
+        Only the attempt mark may fail the run: confirmations stay queued until a
+        commit takes them, and at the end of a run they are retried through a busy
+        or full database (losing one would make the read-back repost nothing, but
+        cost a history call per alert).
+        """
+        if not self.unwritten and attempt is None:
+            return
+        posted = list(self.unwritten)
+        if attempt is None:
+            retrying(lambda: outbox.record_posts(self.db, posted), sleep=self.sleep)
+        else:
+            outbox.record_posts(self.db, posted, (attempt, self.clock()))
+        del self.unwritten[:len(posted)]
 
     def _post(self, sink: Sink, alert: Alert, message: Message, thread_ts: str | None,
               broadcast: bool) -> Receipt:
@@ -275,11 +333,14 @@ class Delivery:
     def _settle(self, alert: Alert, receipt: Receipt, thread_ts: str | None) -> None:
         now = self.clock()
         if receipt.ok:
-            retrying(lambda: outbox.mark_sent(self.db, alert.id, receipt.ts, now,
-                                              channel_id=receipt.channel_id,
-                                              thread_ts=thread_ts), sleep=self.sleep)
+            self.unwritten.append(outbox.Posted(alert.id, receipt.ts, now,
+                                                receipt.channel_id, thread_ts))
             if alert.kind == "digest":
+                self._write_posts()
                 outbox.mark_digested(self.db, digest.alert_ids(alert), receipt.ts, now)
+            elif alert.kind == "item" and thread_ts is None and alert.story_id and receipt.ts:
+                self.parents.setdefault((alert.target, alert.channel, alert.story_id),
+                                        (alert.id, receipt.ts))
             self.report.sent += 1
             return
         error = receipt.error or "unknown error"

@@ -128,6 +128,10 @@ def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
 # A story with hundreds of near-identical reports (a templated daily notice) would
 # otherwise make each new one compare with all of them: keep the most similar.
 MAX_STORY_CANDIDATES = 24
+# Each key's postings are read newest first and at most this many: a crowded band
+# (headlines built from one template) must not make a lookup read its whole history.
+# A true twin shares most of its ~30 bands, so it is among the newest of one of them.
+KEY_POSTINGS = 32
 
 
 def decode_facts(raw: str | None) -> dict[str, list[str]]:
@@ -136,32 +140,41 @@ def decode_facts(raw: str | None) -> dict[str, list[str]]:
     return data if isinstance(data, dict) else {}
 
 
+def _postings_sql(n: int) -> str:
+    """The newest KEY_POSTINGS rows of each of `n` keys, as one compound SELECT."""
+    one = ("SELECT item_rowid FROM (SELECT item_rowid FROM story_keys WHERE key = ?"
+           " AND item_rowid >= ? ORDER BY item_rowid DESC LIMIT ?)")
+    return " UNION ALL ".join([one] * n)
+
+
 def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
                      since: datetime) -> list[tuple[str, str, str, dict[str, list[str]]]]:
     """(item id, story id, title_key, facts) of items first seen after `since` that
     share a story key, oldest first: what `stories.assign_story` compares a new item with.
 
     At most MAX_STORY_CANDIDATES, those sharing the most keys (for LSH bands, the
-    most similar titles).  Reads only index entries of the window (items.rowid
-    grows with first_seen), so the cost does not grow with the history.
+    most similar titles), from the newest KEY_POSTINGS items of each key.  Reads
+    only index entries of the window (items.rowid grows with first_seen), so the
+    cost depends neither on the history nor on how crowded a key is.
     """
     if not keys:
         return []
     first = _window_start(db, iso(since) or "")
     if first is None:
         return []
-    marks = ",".join("?" * len(keys))
+    args: list[object] = []
+    for key in keys:
+        args += [key, first, KEY_POSTINGS]
     return [
         (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), decode_facts(r[3]))
         for r in db.execute(
             f"""SELECT i.id, i.story_id, i.title_key, i.facts
-                FROM (SELECT item_rowid, COUNT(*) AS shared FROM story_keys
-                      WHERE key IN ({marks}) AND item_rowid >= ?
+                FROM (SELECT item_rowid, COUNT(*) AS shared FROM ({_postings_sql(len(keys))})
                       GROUP BY item_rowid ORDER BY shared DESC, item_rowid LIMIT ?) AS c
                 JOIN items AS i ON i.rowid = c.item_rowid
                 WHERE i.first_seen >= ?
                 ORDER BY i.first_seen, i.rowid""",
-            [*keys, first, MAX_STORY_CANDIDATES, iso(since)],
+            [*args, MAX_STORY_CANDIDATES, iso(since)],
         ).fetchall()
     ]
 
@@ -180,17 +193,26 @@ def recent_titles(db: sqlite_utils.Database,
 
 
 def item_row(db: sqlite_utils.Database, item_id: str) -> dict[str, object] | None:
-    rows = list(db.query("SELECT * FROM items WHERE id = ?", [item_id]))
-    if not rows:
-        return None
-    row = rows[0]
-    for key in ("topic", "item", "jurisdiction", "why"):
-        row[key] = json.loads(row[key] or "[]")
-    row["facts"] = json.loads(row["facts"] or "{}")
-    row["sources"] = [
-        r[0] for r in db.execute(
-            "SELECT source FROM item_sources WHERE item_id = ? ORDER BY first_seen, source",
-            [item_id],
-        ).fetchall()
-    ]
-    return row
+    return item_rows(db, [item_id]).get(item_id)
+
+
+def item_rows(db: sqlite_utils.Database, item_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+    """Items by id, JSON columns decoded and with every source that carried them."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    out: dict[str, dict[str, object]] = {}
+    for row in db.query(f"SELECT * FROM items WHERE id IN ({marks})", ids):
+        for key in ("topic", "item", "jurisdiction", "why"):
+            row[key] = json.loads(row[key] or "[]")
+        row["facts"] = json.loads(row["facts"] or "{}")
+        row["sources"] = []
+        out[str(row["id"])] = row
+    for item_id, source in db.execute(
+            f"SELECT item_id, source FROM item_sources WHERE item_id IN ({marks})"
+            " ORDER BY item_id, first_seen, source", ids).fetchall():
+        sources = out.get(str(item_id), {}).get("sources")
+        if isinstance(sources, list):
+            sources.append(source)
+    return out

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -166,6 +167,65 @@ def claim(db: sqlite_utils.Database, alert_id: int, token: str, now: datetime,
             return None
         rows = list(db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
     return _to_alert(rows[0])
+
+
+def claim_many(db: sqlite_utils.Database, alert_ids: list[int], token: str, now: datetime,
+               stale_after: timedelta) -> dict[int, Alert]:
+    """`claim` for several alerts in one transaction: the fresh rows of those now ours.
+
+    Delivery claims the next few alerts of a channel at once; each claim ends
+    when its row is settled (`record_posts`) or at the end of the run (`release_all`).
+    """
+    if not alert_ids:
+        return {}
+    db.conn.create_function("monitor_claim_dead", 1, _claim_dead, deterministic=False)
+    marks = ",".join("?" * len(alert_ids))
+    with transaction(db):
+        db.execute(
+            f"UPDATE alerts SET claimed_by = ?, claimed_at = ? WHERE id IN ({marks})"
+            " AND status = 'pending' AND (claimed_by IS NULL OR claimed_by = ?"
+            "      OR claimed_at < ? OR monitor_claim_dead(claimed_by))",
+            [token, iso(now), *alert_ids, token, iso(now - stale_after)],
+        )
+        rows = db.query(f"SELECT * FROM alerts WHERE id IN ({marks}) AND claimed_by = ?"
+                        " AND status = 'pending'", [*alert_ids, token])
+        return {int(r["id"]): _to_alert(r) for r in rows}
+
+
+def release_all(db: sqlite_utils.Database, token: str) -> None:
+    """End every claim of this delivery run (rows it did not settle stay pending)."""
+    with transaction(db):
+        db.execute("UPDATE alerts SET claimed_by = NULL, claimed_at = NULL"
+                   " WHERE claimed_by = ? AND status = 'pending'", [token])
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the service confirmed for one alert, waiting to be written."""
+
+    alert_id: int
+    ts: str | None
+    at: datetime
+    channel_id: str | None = None
+    thread_ts: str | None = None
+
+
+def record_posts(db: sqlite_utils.Database, posted: list[Posted],
+                 attempt: tuple[int, datetime] | None = None) -> None:
+    """One transaction: the confirmed posts (`mark_sent`, claim ended) and, optionally,
+    the attempt mark of the next post.  Delivery writes each confirmation together
+    with the next alert's attempt mark, halving its commits; a crash in between
+    leaves the confirmed alert with its attempt mark, which the read-back settles.
+    """
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ?, channel_id = ?,"
+            " thread_ts = ?, attempt_started_at = NULL, last_error = NULL, claimed_by = NULL,"
+            " claimed_at = NULL WHERE id = ?",
+            [(p.ts, iso(p.at), p.channel_id, p.thread_ts, p.alert_id) for p in posted])
+        if attempt is not None:
+            db.execute("UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ?"
+                       " WHERE id = ?", [iso(attempt[1]), attempt[0]])
 
 
 def claim_token() -> str:

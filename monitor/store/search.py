@@ -17,6 +17,7 @@ import sqlite_utils
 from monitor.rules.query import And, Node, Not, Or, Term
 from monitor.rules.terms import is_cjk
 from monitor.store.db import iso
+from monitor.store.tx import transaction
 
 TRIGRAM = 3  # the shortest substring the trigram index can find
 
@@ -32,8 +33,26 @@ def has_index(db: sqlite_utils.Database) -> bool:
 def rebuild_index(db: sqlite_utils.Database) -> None:
     """Re-read every item into the index (after a restore or a VACUUM that moved rowids)."""
     if has_index(db):
-        with db.conn:
+        with transaction(db):
             db.execute("INSERT INTO items_fts(items_fts) VALUES ('rebuild')")
+            db.execute("DELETE FROM search_backlog")
+
+
+def index_backlog(db: sqlite_utils.Database) -> int:
+    """Add the items stored since the last call to the index, in one bulk insert.
+
+    Called after each poll cycle; until then search finds those items through
+    the backlog (see `_term_sql`).  Returns how many were indexed.
+    """
+    if not has_index(db):
+        return 0
+    with transaction(db):
+        cur = db.execute(
+            "INSERT INTO items_fts(rowid, title, summary)"
+            " SELECT i.rowid, i.title, COALESCE(i.summary, '') FROM search_backlog AS b"
+            " JOIN items AS i ON i.rowid = b.item_rowid ORDER BY b.item_rowid")
+        db.execute("DELETE FROM search_backlog")
+    return max(cur.rowcount, 0)
 
 
 def _like(word: str) -> tuple[str, list[Any]]:
@@ -47,7 +66,9 @@ def _term_sql(text: str, fts: bool) -> tuple[str, list[Any]] | None:
     parts: list[tuple[str, list[Any]]] = []
     for w in words:
         if fts and len(w) >= TRIGRAM:
-            parts.append(("i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)",
+            # Items not indexed yet (the backlog) are kept: the exact rules decide.
+            parts.append(("i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
+                          " OR i.rowid IN (SELECT item_rowid FROM search_backlog)",
                           ['"' + w.replace('"', '""') + '"']))
         elif w:
             parts.append(_like(w))

@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.models import Classification, Item
+from monitor.rules.query import parse
 from monitor.store import open_db
 from monitor.store.items import insert_item
+from monitor.store.search import candidates, index_backlog
 from tests.analyst.conftest import AlertLog
 
 
@@ -64,6 +66,10 @@ def test_search_whole_words_not_substrings(invoke) -> None:  # type: ignore[no-u
     assert titles(invoke("search", "port", "--json")) == []  # "export" is not "port"
 
 
+def titles_found(db: object, query: str) -> list[str]:
+    return [r["title"] for r in candidates(db, parse(query), None)]
+
+
 def test_fts_index_follows_inserts_updates_deletes(alert_log: AlertLog, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     with sqlite3.connect(alert_log.db) as src, sqlite3.connect(copy) as dst:
@@ -76,6 +82,9 @@ def test_fts_index_follows_inserts_updates_deletes(alert_log: AlertLog, tmp_path
         return int(db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH ?",
                               [f'"{word}"']).fetchone()[0])
 
+    assert hits("antimony") == 0  # stored, waiting for the cycle's bulk insert
+    assert titles_found(db, "antimony") == ["Antimony export licence rules"]
+    index_backlog(db)
     assert hits("antimony") == 1
     db.execute("UPDATE items SET title = 'Tungsten export licence rules' WHERE id = 'n1'")
     assert (hits("antimony"), hits("tungsten")) == (0, 1)

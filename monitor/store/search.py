@@ -44,8 +44,9 @@ def index_backlog(db: sqlite_utils.Database) -> int:
     Called after each poll cycle; until then search finds those items through
     the backlog (see `_term_sql`).  Returns how many were indexed.
     """
-    if not has_index(db):
-        return 0
+    if not has_index(db) or db.execute(
+            "SELECT 1 FROM search_backlog LIMIT 1").fetchone() is None:
+        return 0  # nothing waiting: no write, so a locked or read-only database is fine
     with transaction(db):
         cur = db.execute(
             "INSERT INTO items_fts(rowid, title, summary)"

@@ -44,13 +44,14 @@ def test_backup_while_run_writes(tmp_path: Path, feed_server: FeedServer) -> Non
               "summary": f"Batch {n} of the licence notices.",
               "published": now - timedelta(minutes=n)} for n in range(N)]
     # One poll of one source is one transaction, so spread the items over many
-    # sources: the run commits them in steps that the copies can land between.
+    # sources, answering 50 ms apart: the run commits them in steps, over 1.5 s, that
+    # the copies can land between (a whole poll now takes less than one copy).
     feeds = 30
     per = N // feeds
     sources = "".join(
         f"  - name: many{k}\n    url: "
-        f"{feed_server.set(f'/many{k}.xml', rss(items[k * per:(k + 1) * per]))}\n"
-        for k in range(feeds))
+        f"{feed_server.set(f'/many{k}.xml', rss(items[k * per:(k + 1) * per]), hang=0.05 * k)}"
+        "\n" for k in range(feeds))
     (tmp_path / "monitor.yaml").write_text(
         f"database: {tmp_path / 'monitor.db'}\ndefaults: {{interval: 1h, timeout: 30s}}\n"
         'alerts: {channel: "#export-controls", pace: 0s}\n'

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +21,12 @@ from monitor.models import Item
 from monitor.pipeline import Pipeline
 from monitor.sources import title_key
 from monitor.store import iso, open_db
-from monitor.store.items import decode_facts
+from monitor.store.items import (
+    KEY_POSTINGS,
+    MAX_STORY_CANDIDATES,
+    decode_facts,
+    story_candidates,
+)
 from monitor.store.sources import ensure_source, get_state
 
 N = 100_000
@@ -148,3 +155,49 @@ def test_ingest_statements_use_indexes(big: tuple[Pipeline, sqlite_utils.Databas
     with capsys.disabled():
         print(f"\n[{N:,} items stored] ingest (dedup + story link + classify + insert): "
               f"{per_item:.2f} ms/item over {len(titles)} new items")
+
+
+def _vm_steps(db: sqlite_utils.Database, work: Callable[[], object]) -> int:
+    """SQLite virtual-machine steps (in hundreds) that `work` costs: a count, not a clock."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    db.conn.set_progress_handler(tick, 100)
+    try:
+        work()
+    finally:
+        db.conn.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_a_crowded_key_costs_the_same_however_many_items_share_it(tmp_path: Path) -> None:
+    """Headlines from one template share every LSH band: a lookup reads the newest
+    KEY_POSTINGS items of each key, so 3,000 twins cost what 300 do, and the twins it
+    returns are the newest ones."""
+    db = open_db(tmp_path / "m.db")
+    key = title_key("MOFCOM notice on dual-use export licensing for gallium products")
+    keys = stories.story_keys(key, {})
+    since = NOW - timedelta(days=3)
+
+    def add(start: int, stop: int) -> None:
+        with db.conn:
+            for i in range(start, stop):
+                cur = db.conn.execute(
+                    "INSERT INTO items (id, source, title, title_key, first_seen, story_id)"
+                    " VALUES (?, 'wire', 'x', ?, ?, 'story-1')",
+                    [f"twin-{i}", key, iso(NOW - timedelta(hours=1) + timedelta(seconds=i))])
+                db.conn.executemany("INSERT INTO story_keys VALUES (?, ?)",
+                                    [(k, cur.lastrowid) for k in keys])
+
+    add(0, 300)
+    small = _vm_steps(db, lambda: story_candidates(db, keys, since))
+    add(300, 3000)
+    large = _vm_steps(db, lambda: story_candidates(db, keys, since))
+    assert large <= small * 1.25, (small, large)
+    found = story_candidates(db, keys, since)
+    assert len(found) == MAX_STORY_CANDIDATES
+    assert all(int(item_id.split("-")[1]) >= 3000 - KEY_POSTINGS for item_id, *_ in found)
+    assert stories.assign_story(key, {}, found) == "story-1"

@@ -33,11 +33,10 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import sqlite_utils
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import ops
 from monitor.alert import DeliveryReport
@@ -51,6 +50,9 @@ from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
 from monitor.sources import SharedPoller, follow_new
 from monitor.store import open_db, utcnow
 from monitor.store.items import find_existing
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +333,9 @@ class Monitor:
         self._new_workers()
 
     async def main(self) -> None:
+        # Here, not at import: `run --once` polls every source once and needs no scheduler.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self._start()
         assert self._stop is not None
         self.scheduler = AsyncIOScheduler(

@@ -24,28 +24,38 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 SIMILARITY = 0.6  # Jaccard on character bigrams of normalised titles
 # Facts specific enough that two items sharing one report the same event.
 _LINKING_FACTS = ("announcements",)
 
 BANDS, ROWS = 30, 3
-_PRIME = np.uint64((1 << 61) - 1)
 
 
 def _coefficients(tag: str, n: int, bits: int) -> np.ndarray:
     """Fixed pseudo-random coefficients: the keys must be the same in every process, forever."""
+    import numpy as np
+
     return np.array([int.from_bytes(hashlib.blake2b(f"{tag}{i}".encode(), digest_size=8)
                                     .digest(), "big") >> (64 - bits) | 1 for i in range(n)],
                     dtype=np.uint64)
 
 
-_A = _coefficients("minhash-a", BANDS * ROWS, 31)  # a·x + c stays below 2**63 for 32-bit x
-_C = _coefficients("minhash-c", BANDS * ROWS, 31)
-_MIX = _coefficients("band-mix", ROWS + 1, 64)
-_BAND_SALT = np.arange(BANDS, dtype=np.uint64) * _MIX[ROWS]
+@lru_cache(maxsize=1)
+def _hashing() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.uint64]:
+    """(a, c, band mix, band salt, prime), made at the first title: numpy is imported then,
+    so a run where every source answers 304 never loads it."""
+    import numpy as np
+
+    a = _coefficients("minhash-a", BANDS * ROWS, 31)  # a·x + c stays below 2**63 for 32-bit x
+    c = _coefficients("minhash-c", BANDS * ROWS, 31)
+    mix = _coefficients("band-mix", ROWS + 1, 64)
+    return a, c, mix, np.arange(BANDS, dtype=np.uint64) * mix[ROWS], np.uint64((1 << 61) - 1)
 
 
 def _trigrams(key: str) -> set[str]:
@@ -61,11 +71,14 @@ def title_keys(title_key: str) -> list[int]:
     """LSH band keys of a normalised title (none for an empty one: it links by facts only)."""
     if not title_key:
         return []
+    import numpy as np  # here, not at import: see _hashing
+
+    a, c, mix, salt, prime = _hashing()
     x = np.fromiter((zlib.crc32(g.encode("utf-8", "surrogatepass"))
                      for g in _trigrams(title_key)), dtype=np.uint64)
-    mins = ((x[:, None] * _A[None, :] + _C[None, :]) % _PRIME).min(axis=0)
+    mins = ((x[:, None] * a[None, :] + c[None, :]) % prime).min(axis=0)
     # uint64 arithmetic wraps: a cheap, well-mixed hash of (band number, its ROWS minima).
-    band = (mins.reshape(BANDS, ROWS) * _MIX[:ROWS]).sum(axis=1) + _BAND_SALT
+    band = (mins.reshape(BANDS, ROWS) * mix[:ROWS]).sum(axis=1) + salt
     return [int(v) for v in band.view(np.int64)]
 
 

@@ -44,7 +44,12 @@ WORD: /[^\s()"]+/
 
 # The basic lexer makes AND/OR/NOT operators everywhere ("OR a" is an error, not a word);
 # quote them ("OR") to search for the word itself.
-_PARSER = Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """Built at the first query: a config without `query:` rules never pays for it."""
+    return Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
 
 
 class QuerySyntaxError(ValueError):
@@ -139,7 +144,7 @@ def parse(query: str) -> Node:
     if not query.strip():
         raise QuerySyntaxError(query, 1, "empty query")
     try:
-        tree = _PARSER.parse(query)
+        tree = _parser().parse(query)
     except UnexpectedInput as e:
         pos, problem = _problem(e, query)
         raise QuerySyntaxError(query, pos, problem) from None

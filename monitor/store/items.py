@@ -126,12 +126,14 @@ def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
 
 
 # A story with hundreds of near-identical reports (a templated daily notice) would
-# otherwise make each new one compare with all of them: keep the most similar.
-MAX_STORY_CANDIDATES = 24
+# otherwise make each new one compare with all of them: keep the most similar.  The
+# shared-band count ranks them by similarity (30 bands of 3: a title at trigram
+# Jaccard J shares about 30·J³ bands), so the best match is among the first few.
+MAX_STORY_CANDIDATES = 12
 # Each key's postings are read newest first and at most this many: a crowded band
 # (headlines built from one template) must not make a lookup read its whole history.
-# A true twin shares most of its ~30 bands, so it is among the newest of one of them.
-KEY_POSTINGS = 32
+# A true twin shares several bands, so it is among the newest of one of them.
+KEY_POSTINGS = 8
 
 
 def decode_facts(raw: str | None) -> dict[str, list[str]]:

@@ -26,13 +26,13 @@ from monitor.errors import StoreError
 from monitor.models import Classification, FetchResult, Item
 from monitor.seams import Classifier
 from monitor.sources import Enricher, fetch_all, follow_new
-from monitor.store import parse_iso, utcnow
+from monitor.store import parse_iso, story_index, utcnow
 from monitor.store.items import (
     AlertRequest,
+    decode_facts,
     find_existing,
     insert_item,
     record_sighting,
-    story_candidates,
 )
 from monitor.store.search import index_backlog
 from monitor.store.sources import SourceState, ensure_source, get_state
@@ -143,7 +143,8 @@ class Pipeline:
     def after_cycle(self, now: datetime) -> None:
         """Housekeeping once every source was polled: retention, then the items of the
         cycle join the search index in one bulk insert."""
-        retention.prune_if_due(self.db, self.config, now)
+        if any(retention.prune_if_due(self.db, self.config, now) or ()):
+            story_index.forget(self.db)  # pruned items may still be remembered
         with store_errors(self.db):
             index_backlog(self.db)
 
@@ -224,9 +225,11 @@ class Pipeline:
         if verdict is None:
             verdict = self.classifier.classify(item.title, item.summary, item.lang)
         keys = stories.story_keys(item.title_key, verdict.facts)
-        story = stories.assign_story(
-            item.title_key, verdict.facts, story_candidates(self.db, keys, now - STORY_WINDOW)
-        )
+        by_facts = stories.links_by_facts(verdict.facts)  # else others' facts are not read
+        story = stories.assign_story(item.title_key, verdict.facts, [
+            (i, sid, tk, decode_facts(facts) if by_facts else {})
+            for i, sid, tk, facts in story_index.story_candidates(self.db, keys,
+                                                                  now - STORY_WINDOW)])
         requests: list[AlertRequest] = []
         if should_alert(item, state, now, self.config.backlog()):
             for r in routing.route(item, verdict, self.config):

@@ -105,6 +105,11 @@ def similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
+def links_by_facts(facts: Mapping[str, Sequence[str]]) -> bool:
+    """Whether these facts can link a story (else only the title can)."""
+    return bool(_facts(facts))
+
+
 def _facts(data: Mapping[str, Sequence[str]]) -> set[tuple[str, str]]:
     return {(k, str(v).casefold()) for k in _LINKING_FACTS for v in data.get(k, [])}
 

@@ -9,7 +9,6 @@ source is recorded on the item, nothing new is stored or alerted.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ import sqlite_utils
 
 from monitor.models import Classification, Item
 from monitor.store.db import dumps, iso
+from monitor.store.story_index import add_keys
 from monitor.store.tx import transaction
 
 # Titles repeat across years ("Weekly trade roundup"); only recent twins count.
@@ -96,9 +96,7 @@ def insert_item(
             ],
         )
         record_sighting(db, item.id, item, now)
-        if story_keys:
-            db.conn.executemany("INSERT OR IGNORE INTO story_keys (key, item_rowid) VALUES (?, ?)",
-                                [(k, cur.lastrowid) for k in story_keys])
+        add_keys(db, int(cur.lastrowid or 0), story_keys)
         for a in alerts:
             db.execute(
                 "INSERT OR IGNORE INTO alerts (item_id, channel, reason, status, created_at, kind,"
@@ -107,91 +105,10 @@ def insert_item(
             )
 
 
-_WINDOW_STARTS: weakref.WeakKeyDictionary[sqlite_utils.Database, tuple[str, int]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _window_start(db: sqlite_utils.Database, since: str) -> int | None:
-    """rowid of the first item seen at or after `since`.  Remembered per database for
-    the second `since` names: rows added later only have larger rowids."""
-    cached = _WINDOW_STARTS.get(db)
-    if cached is not None and cached[0] == since:
-        return cached[1]
-    row = db.execute("SELECT rowid FROM items WHERE first_seen >= ? ORDER BY first_seen"
-                     " LIMIT 1", [since]).fetchone()
-    if row is None:
-        return None  # not remembered: the first item of the window may come any moment
-    _WINDOW_STARTS[db] = (since, int(row[0]))
-    return int(row[0])
-
-
-# A story with hundreds of near-identical reports (a templated daily notice) would
-# otherwise make each new one compare with all of them: keep the most similar.  The
-# shared-band count ranks them by similarity (30 bands of 3: a title at trigram
-# Jaccard J shares about 30·J³ bands), so the best match is among the first few.
-MAX_STORY_CANDIDATES = 12
-# Each key's postings are read newest first and at most this many: a crowded band
-# (headlines built from one template) must not make a lookup read its whole history.
-# A true twin shares several bands, so it is among the newest of one of them.
-KEY_POSTINGS = 8
-
-
 def decode_facts(raw: str | None) -> dict[str, list[str]]:
     """The facts column as `stories` reads it: decoded here, so only the store knows it is JSON."""
     data = json.loads(raw or "{}")
     return data if isinstance(data, dict) else {}
-
-
-def _postings_sql(n: int) -> str:
-    """The newest KEY_POSTINGS rows of each of `n` keys, as one compound SELECT."""
-    one = ("SELECT item_rowid FROM (SELECT item_rowid FROM story_keys WHERE key = ?"
-           " AND item_rowid >= ? ORDER BY item_rowid DESC LIMIT ?)")
-    return " UNION ALL ".join([one] * n)
-
-
-def story_candidates(db: sqlite_utils.Database, keys: Sequence[int],
-                     since: datetime) -> list[tuple[str, str, str, dict[str, list[str]]]]:
-    """(item id, story id, title_key, facts) of items first seen after `since` that
-    share a story key, oldest first: what `stories.assign_story` compares a new item with.
-
-    At most MAX_STORY_CANDIDATES, those sharing the most keys (for LSH bands, the
-    most similar titles), from the newest KEY_POSTINGS items of each key.  Reads
-    only index entries of the window (items.rowid grows with first_seen), so the
-    cost depends neither on the history nor on how crowded a key is.
-    """
-    if not keys:
-        return []
-    first = _window_start(db, iso(since) or "")
-    if first is None:
-        return []
-    args: list[object] = []
-    for key in keys:
-        args += [key, first, KEY_POSTINGS]
-    return [
-        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), decode_facts(r[3]))
-        for r in db.execute(
-            f"""SELECT i.id, i.story_id, i.title_key, i.facts
-                FROM (SELECT item_rowid, COUNT(*) AS shared FROM ({_postings_sql(len(keys))})
-                      GROUP BY item_rowid ORDER BY shared DESC, item_rowid LIMIT ?) AS c
-                JOIN items AS i ON i.rowid = c.item_rowid
-                WHERE i.first_seen >= ?
-                ORDER BY i.first_seen, i.rowid""",
-            [*args, MAX_STORY_CANDIDATES, iso(since)],
-        ).fetchall()
-    ]
-
-
-def recent_titles(db: sqlite_utils.Database,
-                  since: datetime) -> list[tuple[str, str, str, dict[str, list[str]]]]:
-    """(item id, story id, title_key, facts) of items first seen after `since`."""
-    return [
-        (str(r[0]), str(r[1] or r[0]), str(r[2] or ""), decode_facts(r[3]))
-        for r in db.execute(
-            "SELECT id, story_id, title_key, facts FROM items WHERE first_seen >= ?"
-            " ORDER BY first_seen",
-            [iso(since)],
-        ).fetchall()
-    ]
 
 
 def item_row(db: sqlite_utils.Database, item_id: str) -> dict[str, object] | None:

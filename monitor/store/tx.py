@@ -64,6 +64,13 @@ def store_errors(db: sqlite_utils.Database) -> Iterator[None]:
         raise store_error(e, db_path(db)) from e
 
 
+def _forget_story_postings(db: sqlite_utils.Database) -> None:
+    """The story index's memory may name rows that are being rolled back."""
+    from monitor.store import story_index  # here: story_index imports the store's helpers
+
+    story_index.forget(db)
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One unit of work: `BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception.
@@ -81,6 +88,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         try:
             yield db
         except BaseException:
+            _forget_story_postings(db)
             if conn.in_transaction:  # a RAISE(ROLLBACK) trigger may have ended it already
                 conn.execute(f"ROLLBACK TO {name}")
                 conn.execute(f"RELEASE {name}")
@@ -93,6 +101,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             yield db
             conn.execute("COMMIT")
         except BaseException:
+            _forget_story_postings(db)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise

@@ -17,17 +17,19 @@ from monitor import stories
 from monitor.alert import ConsoleSink, Sinks
 from monitor.classify import load_classifier
 from monitor.config import Config
-from monitor.models import Item
+from monitor.models import Classification, Item
 from monitor.pipeline import Pipeline
 from monitor.sources import title_key
 from monitor.store import iso, open_db
-from monitor.store.items import (
+from monitor.store.items import decode_facts, insert_item
+from monitor.store.sources import ensure_source, get_state
+from monitor.store.story_index import (
     KEY_POSTINGS,
     MAX_STORY_CANDIDATES,
-    decode_facts,
+    forget,
     story_candidates,
 )
-from monitor.store.sources import ensure_source, get_state
+from monitor.store.tx import transaction
 
 N = 100_000
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -116,9 +118,8 @@ def test_linking_matches_a_full_scan_of_the_window(big: tuple[Pipeline,
         scan = [(str(r[0]), str(r[1]), str(r[2] or ""), decode_facts(r[3])) for r in db.execute(
             "SELECT id, story_id, title_key, facts FROM items WHERE first_seen >= ?"
             " AND title_key LIKE '%chip%' ORDER BY first_seen", [since]).fetchall()]
-        from monitor.store.items import story_candidates
-
-        indexed = story_candidates(db, stories.story_keys(key, {}), NOW - timedelta(days=3))
+        indexed = [(i, s, t, decode_facts(f)) for i, s, t, f in story_candidates(
+            db, stories.story_keys(key, {}), NOW - timedelta(days=3))]
         assert stories.assign_story(key, {}, indexed) == stories.assign_story(key, {}, scan)
 
 
@@ -193,11 +194,45 @@ def test_a_crowded_key_costs_the_same_however_many_items_share_it(tmp_path: Path
                                     [(k, cur.lastrowid) for k in keys])
 
     add(0, 300)
+    forget(db)  # measure the read from the table, not the writer's memory
     small = _vm_steps(db, lambda: story_candidates(db, keys, since))
     add(300, 3000)
+    forget(db)
     large = _vm_steps(db, lambda: story_candidates(db, keys, since))
     assert large <= small * 1.25, (small, large)
     found = story_candidates(db, keys, since)
     assert len(found) == min(MAX_STORY_CANDIDATES, KEY_POSTINGS)  # every key names the same twins
     assert all(int(item_id.split("-")[1]) >= 3000 - KEY_POSTINGS for item_id, *_ in found)
     assert stories.assign_story(key, {}, found) == "story-1"
+
+
+def test_the_writers_memory_agrees_with_the_table(tmp_path: Path) -> None:
+    """Lookups served from memory (filled on a miss, extended by inserts on the same
+    connection) name the same candidates as a fresh connection reading the table,
+    through inserts, a rolled-back poll and new items afterwards."""
+    path = tmp_path / "m.db"
+    db = open_db(path)
+    since = NOW - timedelta(days=3)
+    titles = [f"{a} {b} gallium export licences" for a in ("Japan", "Korea", "EU", "Chile")
+              for b in ("tightens", "eases", "reviews")]
+
+    def insert(i: int, title: str) -> None:
+        item = _item(i, title)
+        insert_item(db, item, Classification(relevant=False, score=0.1), [], NOW,
+                    story_keys=stories.story_keys(item.title_key, {}))
+
+    def same_as_fresh() -> None:
+        fresh = open_db(path)
+        for t in titles:
+            keys = stories.story_keys(title_key(t), {})
+            assert story_candidates(db, keys, since) == story_candidates(fresh, keys, since)
+
+    for i, t in enumerate(titles[:6]):
+        insert(i, t)
+    same_as_fresh()
+    with pytest.raises(RuntimeError), transaction(db):
+        insert(50, titles[7])
+        raise RuntimeError("the poll fails: nothing of it is kept")
+    for i, t in enumerate(titles[6:], start=100):  # may reuse the rolled-back rowid
+        insert(i, t)
+    same_as_fresh()

@@ -5,21 +5,20 @@ Where the work happens:
 * the asyncio loop (main thread): APScheduler's AsyncIOScheduler, every fetch
   through one shared client (keep-alive, `per_host` across sources), config
   reload, signals, and the start/stop hooks of other long-running components;
-* one ingest thread: classify and store (SQLite and the classifier are
-  synchronous; one writer thread keeps transactions from queueing on the lock);
+* worker processes (classify/workers.py): the new items of each poll are classified
+  there, on the other cores, while the ingest thread stores the previous source;
+* one ingest thread: store (SQLite is synchronous; one writer thread keeps
+  transactions from queueing on the lock), classifying whatever the workers did not;
 * one delivery thread: posting is blocking and may pace or back off.
 
-Each thread has its own SQLite connection (connections must not cross threads).
-A poll that commits alerts wakes delivery at once; a timer still runs it every
-DELIVERY_EVERY seconds for retries.  Every source is polled at start, and a
-run that fires late still runs (no misfire grace): a busy loop delays a poll,
-it never drops one.
-
-Shutdown (SIGTERM/SIGINT): fetches in flight are cancelled, the transaction
-being written finishes, delivery gets one last bounded attempt, and the
-process is gone within SHUTDOWN_LIMIT seconds; a second signal exits at once.
+Each thread has its own SQLite connection.  A poll that commits alerts wakes
+delivery at once; a timer still runs it every DELIVERY_EVERY seconds for retries.
+Every source is polled at start, and a run that fires late still runs (no misfire
+grace): a busy loop delays a poll, it never drops one.  Shutdown (SIGTERM/SIGINT):
+fetches in flight are cancelled, the transaction being written finishes, delivery
+gets one last bounded attempt, the process is gone within SHUTDOWN_LIMIT seconds;
+a second signal exits at once.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -42,9 +41,10 @@ from monitor import ops
 from monitor.alert import DeliveryReport
 from monitor.classify.workers import ClassifyPool
 from monitor.config import Config, ConfigWatcher, SourceConfig
+from monitor.cycle import PollCycle
 from monitor.dbfaults import FaultWatch, ops_notifier
 from monitor.errors import MonitorError, StoreError
-from monitor.models import Classification, FetchResult, Item
+from monitor.models import Item
 from monitor.pipeline import Pipeline, SourceOutcome
 from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
 from monitor.sources import SharedPoller, follow_new
@@ -61,11 +61,7 @@ RELOAD_EVERY = 5.0
 JITTER_SHARE = 0.1  # spread polls so sources on one host do not fire together
 SHUTDOWN_LIMIT = 9.0  # seconds from the first signal to exit, whatever is still running
 FINAL_DELIVERY_BUDGET = 4.0  # the last delivery attempt on shutdown
-CYCLE_EVERY = 60.0
-# The delivery thread and the loop wait on sockets most of the time; each time an
-# answer arrives they must win the GIL back from the ingest thread, which by
-# default keeps it up to 5 ms: with both busy, posting fell to ~180 a second.
-GIL_SWITCH = 0.0005  # seconds: at most this long between two poll_cycle events
+CYCLE_EVERY = 60.0  # seconds: at most this long between two poll_cycle events
 
 T = TypeVar("T")
 Hook = Callable[[], Awaitable[None]]
@@ -99,10 +95,7 @@ class Monitor:
         self._read_db: sqlite_utils.Database | None = None
         self.delivered = DeliveryReport()
         self.db_faults = FaultWatch(ops_notifier(lambda: self.config))
-        # Outcomes since the last poll_cycle event: a cycle ends when every enabled
-        # source has been polled once, or CYCLE_EVERY seconds after it began.
-        self._cycle: dict[str, SourceOutcome] = {}
-        self._cycle_started: float | None = None
+        self._cycle = PollCycle(CYCLE_EVERY)  # polls since the last poll_cycle event
         self._once = False
         self._workers: ClassifyPool | None = None  # set up in _start, rebuilt with the model
 
@@ -145,7 +138,7 @@ class Monitor:
         return await asyncio.shield(loop.run_in_executor(pool, lambda: work(self._pipeline())))
 
     def _is_known(self, now: datetime) -> Callable[[Item], bool]:
-        """Known-item check for `follow: true` sources, on the loop's own read connection."""
+        """Known-item check (`follow: true`, worker batches) on the loop's read connection."""
         if self._read_db is None:
             self._read_db = open_db(self.config.database)
         db = self._read_db
@@ -179,7 +172,10 @@ class Monitor:
                 return None  # backoff or Retry-After not over yet
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
             result = await self.poller.poll(src, state.validators, enrich)
-            verdicts = await self._classify_elsewhere(result, now)
+            verdicts = None  # the new items' verdicts from a worker (None: ingest classifies)
+            if self._workers is not None and result.ok and result.items:
+                verdicts = await self._workers.verdicts(result.items, self._is_known(now),
+                                                        lambda: self.classifier.version)
             outcome = await self._in(self._ingest,
                                      lambda p: p.absorb(src, state, result, verdicts))
             fault = outcome.store_fault
@@ -198,42 +194,18 @@ class Monitor:
             if task is not None:
                 self._polls.discard(task)
 
-    async def _classify_elsewhere(self, result: FetchResult, now: datetime,
-                                  ) -> dict[str, Classification] | None:
-        """Verdicts for the poll's new items from a worker process, or None (the ingest
-        thread then classifies them).  Known items are left out: most entries of a
-        busy feed were stored at an earlier poll."""
-        workers = self._workers
-        if workers is None or result.status != "ok" or not result.items:
-            return None
-        known = self._is_known(now)
-        new = [it for it in result.items if not known(it)]
-        if not new:
-            return None
-        version = self.classifier.version  # what the store records with each verdict
-        verdicts = await workers.classify([(it.title, it.summary, it.lang) for it in new],
-                                          version)
-        return None if verdicts is None else {it.id: v for it, v in zip(new, verdicts,
-                                                                        strict=True)}
-
     async def _count(self, outcome: SourceOutcome) -> None:
-        """Add a poll to the current cycle; end the cycle (one event, metrics, retention)
-        once every enabled source is in it or it has run for CYCLE_EVERY seconds."""
-        loop = asyncio.get_running_loop()
-        if self._cycle_started is None:
-            self._cycle_started = loop.time()
-        self._cycle[outcome.source] = outcome
-        enabled = {s.name for s in self.config.sources if s.enabled}
-        if not self._once and (enabled <= set(self._cycle)
-                               or loop.time() - self._cycle_started >= CYCLE_EVERY):
+        """Add a poll to the current cycle; at its end: one event, metrics, housekeeping."""
+        enabled = [s.name for s in self.config.sources if s.enabled]
+        if self._cycle.add(outcome, asyncio.get_running_loop().time(), enabled) \
+                and not self._once:
             await self._end_cycle()
 
     async def _end_cycle(self) -> None:
-        if self._cycle_started is None:
+        ended = self._cycle.end(asyncio.get_running_loop().time())
+        if ended is None:
             return
-        seconds = asyncio.get_running_loop().time() - self._cycle_started
-        outcomes, self._cycle, self._cycle_started = list(self._cycle.values()), {}, None
-        ops.poll_cycle(outcomes, seconds)
+        ops.poll_cycle(*ended)
         now = utcnow()
         try:
             await self._in(self._ingest, lambda p: p.after_cycle(now))
@@ -431,13 +403,11 @@ class Monitor:
             os._exit(0)
 
     def run_forever(self) -> None:
-        sys.setswitchinterval(GIL_SWITCH)
         asyncio.run(self.main())
         self._delivery.shutdown(wait=True)
         log.info("stopped")
 
     def run_once(self) -> tuple[list[SourceOutcome], DeliveryReport]:
-        sys.setswitchinterval(GIL_SWITCH)
         outcomes = asyncio.run(self.once())
         self._delivery.shutdown(wait=True)
         return outcomes, self.delivered

@@ -112,7 +112,7 @@ class KeptAlivePoster:
         parts = urlsplit(self.base_url)
         self._https = parts.scheme == "https"
         self._host, self._port, self._path = parts.hostname or "", parts.port, parts.path
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: _HTTP | _HTTPS | None = None
         self._proxied = _proxy_for(self.base_url)
         self.http: httpx.Client | None = None
         if self._proxied:
@@ -141,8 +141,7 @@ class KeptAlivePoster:
     def _post(self, method: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         conn = self._connection()
         try:
-            # One write: http.client sends a bytes body with the headers.
-            conn.request("POST", self._path + method, body, self.headers)
+            conn.request_in_one_write("POST", self._path + method, body, self.headers)
             resp = conn.getresponse()
             raw = resp.read()
         except BaseException:
@@ -152,14 +151,14 @@ class KeptAlivePoster:
             self.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, raw
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> _HTTP | _HTTPS:
         conn = self._conn
         if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
             self.close()  # the server ended the idle connection: open a new one
             conn = None
         if conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = cls(self._host, self._port, timeout=self.timeout)
+            conn = (_HTTPS if self._https else _HTTP)(self._host, self._port,
+                                                      timeout=self.timeout)
             conn.connect()
             # Nagle would hold a small second segment until the server's delayed ACK.
             if conn.sock is not None:
@@ -173,6 +172,38 @@ class KeptAlivePoster:
             self._conn = None
         if self.http is not None:
             self.http.close()
+
+
+class _OneWrite:
+    """http.client writes a request's headers and its body with two sends: two
+    packets, and the server wakes twice for every post.  This collects what one
+    `request` sends and writes it at once (`send` is http.client's public hook)."""
+
+    _collected: list[bytes] | None = None
+
+    def send(self, data: Any) -> None:
+        if self._collected is not None and isinstance(data, bytes | bytearray):
+            self._collected.append(bytes(data))
+            return
+        super().send(data)  # type: ignore[misc]
+
+    def request_in_one_write(self, method: str, url: str, body: bytes,
+                             headers: dict[str, str]) -> None:
+        self._collected = []
+        try:
+            self.request(method, url, body, headers)  # type: ignore[attr-defined]
+            data = b"".join(self._collected)
+        finally:
+            self._collected = None
+        self.send(data)
+
+
+class _HTTP(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPS(_OneWrite, http.client.HTTPSConnection):
+    pass
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

@@ -20,11 +20,11 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monitor.classify.model import Classifier, LazyClassifier, load_classifier
-from monitor.models import Classification
+from monitor.models import Classification, Item
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,17 @@ class ClassifyPool:
             log.info("classifier worker holds model %s, not %s: classified inline", got, version)
             return None
         return verdicts
+
+    async def verdicts(self, items: Sequence[Item], known: Callable[[Item], bool],
+                       version: Callable[[], str]) -> dict[str, Classification] | None:
+        """item id -> Classification for the items not `known` (most entries of a busy
+        feed were stored at an earlier poll), or None: the caller classifies them.
+        `version` is the caller's model version, asked only when there is work."""
+        new = [it for it in items if not known(it)]
+        if len(new) < MIN_BATCH:
+            return None
+        got = await self.classify([(it.title, it.summary, it.lang) for it in new], version())
+        return None if got is None else {it.id: v for it, v in zip(new, got, strict=True)}
 
     def close(self) -> None:
         if self._pool is not None:

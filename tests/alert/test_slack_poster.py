@@ -116,3 +116,24 @@ def test_a_connection_lost_mid_post_is_an_unknown_outcome(
     receipt = sink.post("#ec", Message(text="x", blocks=[]), alert_id=1)
     assert receipt.kind is Outcome.UNKNOWN and "connection error" in (receipt.error or "")
     assert len(handler.seen) == 1  # not retried here: the outbox reads history first
+
+
+def test_a_post_is_one_write(fake_slack: FakeSlack) -> None:
+    """Headers and body leave in one send: one packet, one wake-up of the server."""
+    poster = KeptAlivePoster(TOKEN, fake_slack.url, timeout=5)
+    conn = poster._connection()
+    writes: list[int] = []
+    real = conn.sock
+
+    class Counting:
+        def sendall(self, data: bytes) -> None:
+            writes.append(len(data))
+            real.sendall(data)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+    conn.sock = Counting()  # type: ignore[assignment]
+    assert poster.call("chat.postMessage", {"channel": "#ec", "text": "one write"})["ok"]
+    assert len(writes) == 1 and writes[0] > 200  # request line, headers and the JSON body
+    conn.sock = real

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import sqlite_utils
@@ -23,8 +24,11 @@ from monitor import health, ops, retention, routing, stories
 from monitor.alert import DeliveryReport, Sinks, build_sinks, deliver_pending, targets_for
 from monitor.config import Config, SourceConfig
 from monitor.errors import StoreError
-from monitor.models import Classification, FetchResult, Item
+from monitor.models import FetchResult, Item
 from monitor.seams import Classifier
+
+if TYPE_CHECKING:
+    from monitor.classify.workers import Prepared
 from monitor.sources import Enricher, fetch_all, follow_new
 from monitor.store import parse_iso, story_index, utcnow
 from monitor.store.items import (
@@ -164,13 +168,13 @@ class Pipeline:
         return state if after is None or after <= now else None
 
     def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult,
-               verdicts: Mapping[str, Classification] | None = None) -> SourceOutcome:
+               prepared: Mapping[str, Prepared] | None = None) -> SourceOutcome:
         """Store one poll as ONE transaction: items, sightings, alerts, validators, health.
 
         If any part fails nothing is kept, the new ETag/Last-Modified included,
         so the next poll fetches the same entries again instead of a 304.
-        `verdicts` (item id -> Classification) were made elsewhere (a worker
-        process) with this pipeline's model; items without one are classified here.
+        `prepared` (item id -> verdict and story keys) was made elsewhere (a worker
+        process) with this pipeline's model; items without it are classified here.
         """
         now = self.clock()
         outcome = SourceOutcome(src.name, result.status, error=result.error,
@@ -180,7 +184,7 @@ class Pipeline:
                 if result.ok:
                     for item in result.items:
                         queued = self.ingest(item, state, now,
-                                             verdicts.get(item.id) if verdicts else None)
+                                             prepared.get(item.id) if prepared else None)
                         if queued is not None:
                             outcome.new_items += 1
                             outcome.alerts += queued
@@ -215,16 +219,18 @@ class Pipeline:
         return SourceOutcome(src.name, "error", error=error, warnings=warnings)
 
     def ingest(self, item: Item, state: SourceState, now: datetime,
-               verdict: Classification | None = None) -> int | None:
+               prepared: Prepared | None = None) -> int | None:
         """Store `item` if new; return the number of alerts queued, None if already known."""
         existing = find_existing(self.db, item, now)
         if existing is not None:
             # Syndication or a changed GUID: remember the extra sighting, alert nothing.
             record_sighting(self.db, existing, item, now)
             return None
-        if verdict is None:
+        if prepared is None:
             verdict = self.classifier.classify(item.title, item.summary, item.lang)
-        keys = stories.story_keys(item.title_key, verdict.facts)
+            keys = stories.story_keys(item.title_key, verdict.facts)
+        else:
+            verdict, keys = prepared
         by_facts = stories.links_by_facts(verdict.facts)  # else others' facts are not read
         story = stories.assign_story(item.title_key, verdict.facts, [
             (i, sid, tk, decode_facts(facts) if by_facts else {})

@@ -172,12 +172,12 @@ class Monitor:
                 return None  # backoff or Retry-After not over yet
             enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
             result = await self.poller.poll(src, state.validators, enrich)
-            verdicts = None  # the new items' verdicts from a worker (None: ingest classifies)
+            prepared = None  # new items' verdicts and story keys from a worker, else ingest's
             if self._workers is not None and result.ok and result.items:
-                verdicts = await self._workers.verdicts(result.items, self._is_known(now),
+                prepared = await self._workers.verdicts(result.items, self._is_known(now),
                                                         lambda: self.classifier.version)
             outcome = await self._in(self._ingest,
-                                     lambda p: p.absorb(src, state, result, verdicts))
+                                     lambda p: p.absorb(src, state, result, prepared))
             fault = outcome.store_fault
             if fault is not None:  # already logged by the pipeline, with the source
                 self.db_faults.failed(f"poll of {src.name}", fault, logged=True)

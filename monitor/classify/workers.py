@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from monitor import stories
 from monitor.classify.model import Classifier, LazyClassifier, load_classifier
 from monitor.models import Classification, Item
 
@@ -35,6 +36,8 @@ MAX_PROCESSES = 4
 MIN_BATCH = 4
 
 Text = tuple[str, str, str | None]
+# What the writer needs besides the item: its verdict and its story keys.
+Prepared = tuple[Classification, list[int]]
 
 _model: Classifier | None = None  # the worker process's own copy
 
@@ -44,9 +47,15 @@ def _load(path: str, threshold: float) -> None:
     _model = load_classifier(path, threshold=threshold)
 
 
-def _classify(texts: Sequence[Text]) -> tuple[str, list[Classification]]:
+def _classify(texts: Sequence[Text], title_keys: Sequence[str] | None = None,
+              ) -> tuple[str, list[Classification], list[list[int]] | None]:
+    """The model's version, the verdicts and (given the title keys) each item's story
+    keys: hashing the titles is pure work too, better done here than in the writer."""
     assert _model is not None, "worker started without its model"
-    return _model.version, [_model.classify(t, s, lang) for t, s, lang in texts]
+    verdicts = [_model.classify(t, s, lang) for t, s, lang in texts]
+    keys = None if title_keys is None else [
+        stories.story_keys(k, v.facts) for k, v in zip(title_keys, verdicts, strict=True)]
+    return _model.version, verdicts, keys
 
 
 def processes_wanted(env: dict[str, str] | None = None) -> int:
@@ -96,11 +105,18 @@ class ClassifyPool:
         `version` is the caller's model version; a worker holding another one
         (the file changed since it loaded) is not used.
         """
+        got = await self._run(texts, version, None)
+        return None if got is None else got[0]
+
+    async def _run(self, texts: Sequence[Text], version: str | None,
+                   title_keys: Sequence[str] | None,
+                   ) -> tuple[list[Classification], list[list[int]] | None] | None:
         if self._broken or len(texts) < MIN_BATCH:
             return None
         loop = asyncio.get_running_loop()
         try:
-            got, verdicts = await loop.run_in_executor(self._executor(), _classify, list(texts))
+            got, verdicts, keys = await loop.run_in_executor(
+                self._executor(), _classify, list(texts), title_keys)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a dead worker, a model it cannot load: classify inline
@@ -112,18 +128,21 @@ class ClassifyPool:
         if version is not None and got != version:
             log.info("classifier worker holds model %s, not %s: classified inline", got, version)
             return None
-        return verdicts
+        return verdicts, keys
 
     async def verdicts(self, items: Sequence[Item], known: Callable[[Item], bool],
-                       version: Callable[[], str]) -> dict[str, Classification] | None:
-        """item id -> Classification for the items not `known` (most entries of a busy
-        feed were stored at an earlier poll), or None: the caller classifies them.
+                       version: Callable[[], str]) -> dict[str, Prepared] | None:
+        """item id -> (Classification, story keys) for the items not `known` (most entries
+        of a busy feed were stored at an earlier poll), or None: the caller does the work.
         `version` is the caller's model version, asked only when there is work."""
         new = [it for it in items if not known(it)]
         if len(new) < MIN_BATCH:
             return None
-        got = await self.classify([(it.title, it.summary, it.lang) for it in new], version())
-        return None if got is None else {it.id: v for it, v in zip(new, got, strict=True)}
+        got = await self._run([(it.title, it.summary, it.lang) for it in new], version(),
+                              [it.title_key for it in new])
+        if got is None or got[1] is None:
+            return None
+        return {it.id: (v, k) for it, v, k in zip(new, got[0], got[1], strict=True)}
 
     def close(self) -> None:
         if self._pool is not None:

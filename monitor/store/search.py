@@ -38,22 +38,32 @@ def rebuild_index(db: sqlite_utils.Database) -> None:
             db.execute("DELETE FROM search_backlog")
 
 
+# Items per bulk insert: large enough to write few index segments, small enough that
+# the write lock is free again within ~0.1 s (delivery records its posts meanwhile).
+INDEX_CHUNK = 1000
+
+
 def index_backlog(db: sqlite_utils.Database) -> int:
-    """Add the items stored since the last call to the index, in one bulk insert.
+    """Add the items stored since the last call to the index, in bulk inserts.
 
     Called after each poll cycle; until then search finds those items through
     the backlog (see `_term_sql`).  Returns how many were indexed.
     """
-    if not has_index(db) or db.execute(
-            "SELECT 1 FROM search_backlog LIMIT 1").fetchone() is None:
-        return 0  # nothing waiting: no write, so a locked or read-only database is fine
-    with transaction(db):
-        cur = db.execute(
-            "INSERT INTO items_fts(rowid, title, summary)"
-            " SELECT i.rowid, i.title, COALESCE(i.summary, '') FROM search_backlog AS b"
-            " JOIN items AS i ON i.rowid = b.item_rowid ORDER BY b.item_rowid")
-        db.execute("DELETE FROM search_backlog")
-    return max(cur.rowcount, 0)
+    if not has_index(db):
+        return 0
+    done = 0
+    while True:
+        rows = [r[0] for r in db.execute("SELECT item_rowid FROM search_backlog"
+                                         " ORDER BY item_rowid LIMIT ?", [INDEX_CHUNK])]
+        if not rows:
+            return done  # nothing waiting: no write, so a locked or read-only database is fine
+        marks = ",".join("?" * len(rows))
+        with transaction(db):
+            db.execute("INSERT INTO items_fts(rowid, title, summary) SELECT rowid, title,"
+                       f" COALESCE(summary, '') FROM items WHERE rowid IN ({marks})"
+                       " ORDER BY rowid", rows)
+            db.execute(f"DELETE FROM search_backlog WHERE item_rowid IN ({marks})", rows)
+        done += len(rows)
 
 
 def _like(word: str) -> tuple[str, list[Any]]:

@@ -66,3 +66,24 @@ def test_the_number_of_workers_can_be_set(value: str, wanted: int | None) -> Non
     assert 1 <= default <= 4
     got = processes_wanted({"MONITOR_CLASSIFY_PROCESSES": value})
     assert got == (default if wanted is None else wanted)
+
+
+def test_a_worker_also_hashes_the_titles_into_story_keys() -> None:
+    from monitor import stories
+    from monitor.models import Item
+    from monitor.sources import title_key
+
+    items = [Item(id=f"i{n}", source="s", title=t, summary=s, lang=lang,
+                  title_key=title_key(t)) for n, (t, s, lang) in enumerate(TEXTS)]
+    pool = ClassifyPool.for_classifier(LazyClassifier(), processes=1)
+    assert pool is not None
+    inline = load_classifier()
+    try:
+        got = asyncio.run(pool.verdicts(items, lambda it: it.id == "i0", lambda: inline.version))
+    finally:
+        pool.close()
+    assert got is not None and set(got) == {"i1", "i2", "i3", "i4"}  # i0 is known already
+    for it in items[1:]:
+        verdict, keys = got[it.id]
+        assert verdict == inline.classify(it.title, it.summary, it.lang)
+        assert keys == stories.story_keys(it.title_key, verdict.facts)

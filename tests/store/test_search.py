@@ -57,9 +57,14 @@ def test_prefilter_only_narrows_where_it_is_safe() -> None:
     assert args == ["%稀土%", "%稀土%", "%5\\%%", "%5\\%%"] and "MATCH" not in sql
 
 
-def test_new_items_are_searchable_before_and_after_the_bulk_index(tmp_path: Path) -> None:
-    """Items wait in the backlog until the cycle's bulk insert; search finds them either way,
-    and deleting or editing a not-yet-indexed item leaves the index intact."""
+def test_new_items_are_searchable_before_and_after_the_bulk_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items wait in the backlog until the cycle's bulk inserts (here two at a time);
+    search finds them either way, and deleting or editing a not-yet-indexed item leaves
+    the index intact."""
+    from monitor.store import search
+
+    monkeypatch.setattr(search, "INDEX_CHUNK", 2)
     db = open_db(tmp_path / "m.db")
     for i, title in enumerate(["Gallium export licences tightened", "Weather", "稀土出口管制",
                                "Drop me: gallium", "Edit me"]):
@@ -70,7 +75,7 @@ def test_new_items_are_searchable_before_and_after_the_bulk_index(tmp_path: Path
     assert {"i0", "i3"} <= _ids(db, "gallium")
     db.execute("DELETE FROM items WHERE id = 'i3'")
     db.execute("UPDATE items SET title = 'Edited gallium note' WHERE id = 'i4'")
-    index_backlog(db)
+    assert index_backlog(db) == 4  # five stored, one deleted before indexing
     assert db.execute("SELECT COUNT(*) FROM search_backlog").fetchone()[0] == 0
     assert _ids(db, "gallium") == {"i0", "i4"}
     assert _ids(db, "出口管制") == {"i2"}

@@ -62,6 +62,9 @@ JITTER_SHARE = 0.1  # spread polls so sources on one host do not fire together
 SHUTDOWN_LIMIT = 9.0  # seconds from the first signal to exit, whatever is still running
 FINAL_DELIVERY_BUDGET = 4.0  # the last delivery attempt on shutdown
 CYCLE_EVERY = 60.0  # seconds: at most this long between two poll_cycle events
+# Polls fetched and waiting to be stored, beyond those fetching: bounds the memory
+# held by parsed feeds when the network outruns the ingest thread (1,000 feeds).
+STORE_BACKLOG = 32
 
 T = TypeVar("T")
 Hook = Callable[[], Awaitable[None]]
@@ -98,6 +101,7 @@ class Monitor:
         self._cycle = PollCycle(CYCLE_EVERY)  # polls since the last poll_cycle event
         self._once = False
         self._workers: ClassifyPool | None = None  # set up in _start, rebuilt with the model
+        self._slots: asyncio.Semaphore | None = None  # polls between fetch and commit
 
     @property
     def config(self) -> Config:
@@ -156,43 +160,47 @@ class Monitor:
 
     async def _poll(self, src: SourceConfig) -> SourceOutcome | None:
         """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due."""
-        if self._stopping or self.poller is None:
+        if self._stopping or self.poller is None or self._slots is None:
             return None
         task = asyncio.current_task()
         if task is not None:
             self._polls.add(task)
         try:
-            now = utcnow()
-            try:
-                state = await self._in(self._ingest, lambda p: p.prepare(src, now))
-            except StoreError as e:
-                self.db_faults.failed(f"poll of {src.name}", e)
-                return None
-            if state is None:
-                return None  # backoff or Retry-After not over yet
-            enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
-            result = await self.poller.poll(src, state.validators, enrich)
-            prepared = None  # new items' verdicts and story keys from a worker, else ingest's
-            if self._workers is not None and result.ok and result.items:
-                prepared = await self._workers.verdicts(result.items, self._is_known(now),
-                                                        lambda: self.classifier.version)
-            outcome = await self._in(self._ingest,
-                                     lambda p: p.absorb(src, state, result, prepared))
-            fault = outcome.store_fault
-            if fault is not None:  # already logged by the pipeline, with the source
-                self.db_faults.failed(f"poll of {src.name}", fault, logged=True)
-            else:
-                self.db_faults.succeeded()
-            if (outcome.alerts or outcome.status == "error") and self._wake is not None:
-                self._wake.set()  # new alerts (or an ops notice): deliver now
-            await self._count(outcome)
-            return outcome
+            async with self._slots:  # fetching must not run far ahead of storing
+                return await self._poll_stages(src, self.poller)
         except asyncio.CancelledError:
             log.info("poll of %s cancelled by shutdown", src.name)
             return None
         finally:
             if task is not None:
                 self._polls.discard(task)
+
+    async def _poll_stages(self, src: SourceConfig, poller: SharedPoller,
+                           ) -> SourceOutcome | None:
+        now = utcnow()
+        try:
+            state = await self._in(self._ingest, lambda p: p.prepare(src, now))
+        except StoreError as e:
+            self.db_faults.failed(f"poll of {src.name}", e)
+            return None
+        if state is None:
+            return None  # backoff or Retry-After not over yet
+        enrich = follow_new(self._is_known(now)) if src.html and src.html.follow else None
+        result = await poller.poll(src, state.validators, enrich)
+        prepared = None  # new items' verdicts and story keys from a worker, else ingest's
+        if self._workers is not None and result.ok and result.items:
+            prepared = await self._workers.verdicts(result.items, self._is_known(now),
+                                                    lambda: self.classifier.version)
+        outcome = await self._in(self._ingest, lambda p: p.absorb(src, state, result, prepared))
+        fault = outcome.store_fault
+        if fault is not None:  # already logged by the pipeline, with the source
+            self.db_faults.failed(f"poll of {src.name}", fault, logged=True)
+        else:
+            self.db_faults.succeeded()
+        if (outcome.alerts or outcome.status == "error") and self._wake is not None:
+            self._wake.set()  # new alerts (or an ops notice): deliver now
+        await self._count(outcome)
+        return outcome
 
     async def _count(self, outcome: SourceOutcome) -> None:
         """Add a poll to the current cycle; at its end: one event, metrics, housekeeping."""
@@ -242,8 +250,9 @@ class Monitor:
             last = drain is not None and drain.is_set()
             self._wake.clear()
             # `run --once` ends with one attempt at every pending alert, backoff or not.
-            await asyncio.shield(loop.run_in_executor(
-                self._delivery, functools.partial(self.deliver, ignore_backoff=last)))
+            # The last run of `run --once` has no budget: nothing comes after it.
+            await asyncio.shield(loop.run_in_executor(self._delivery, functools.partial(
+                self.deliver, None if last else DELIVERY_EVERY * 3, ignore_backoff=last)))
             if last:
                 return
 
@@ -253,6 +262,8 @@ class Monitor:
             self.set_classifier(self.classifier_for(self.config))
             if self.poller is not None:
                 self.poller.reconfigure(self.config.defaults)
+                self._slots = asyncio.Semaphore(self.config.defaults.concurrency
+                                                + STORE_BACKLOG)
             self._schedule_sources()
         elif self.watcher.last_error is not None:
             log.error("config not reloaded, keeping the last good one:\n%s",
@@ -302,6 +313,7 @@ class Monitor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._on_signal, sig)
         self.poller = SharedPoller(self.config.defaults, self.transport)
+        self._slots = asyncio.Semaphore(self.config.defaults.concurrency + STORE_BACKLOG)
         self._new_workers()
 
     async def main(self) -> None:

@@ -68,6 +68,7 @@ def esc_trunc(text: str, limit: int) -> str:
 
 # Characters that would end or relabel `<url|label>`: percent-encode, never drop.
 _LINK_BREAKERS = {"<": "%3C", ">": "%3E", "|": "%7C", " ": "%20", '"': "%22"}
+_LINK_TABLE = str.maketrans(_LINK_BREAKERS)
 
 
 def safe_url(url: object) -> str | None:
@@ -81,7 +82,9 @@ def safe_url(url: object) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    cleaned = "".join(_LINK_BREAKERS.get(c, c) for c in url if c.isprintable())
+    if not url.isprintable():  # rare: drop control and format characters one by one
+        url = "".join(c for c in url if c.isprintable())
+    cleaned = url.translate(_LINK_TABLE)
     return cleaned if len(cleaned) <= BUTTON_URL_MAX else None
 
 

@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.feeds import FeedServer, rss
 from tests.fakes.slack import FakeSlack
 
@@ -212,3 +214,25 @@ def test_no_token_prints_to_console_and_logs_sent(
         assert str(item["title"]) in proc.stdout
     assert "football" not in proc.stdout
     assert {(s, ts) for _t, _c, s, ts in alerts(tmp_path)} == {("sent", None)}
+
+
+def test_the_classifier_worker_stores_what_the_main_process_would(
+        tmp_path: Path, feed_server: FeedServer, fake_slack: FakeSlack,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitor run --once` with a worker process (the default on 2+ cores) and with
+    MONITOR_CLASSIFY_PROCESSES=0 stores the same verdicts, stories and model version."""
+    url = feed_server.set("/mixed.xml", rss(dated(RELEVANT + UNRELATED)))
+    stored = []
+    for processes in ("1", "0"):
+        d = tmp_path / f"p{processes}"
+        d.mkdir()
+        write_config(d, {"wire": url})
+        monkeypatch.setenv("MONITOR_CLASSIFY_PROCESSES", processes)
+        run_once(d, fake_slack)
+        with sqlite3.connect(d / "monitor.db") as conn:
+            stored.append(conn.execute(
+                "SELECT id, relevant, score, topic, item, jurisdiction, why, story_id,"
+                " model_version FROM items ORDER BY id").fetchall())
+    assert len(stored[0]) == 4 and stored[0] == stored[1]
+    assert sorted(titles(fake_slack.messages("#export-controls"))) == sorted(
+        2 * [str(i["title"]) for i in RELEVANT])

@@ -35,7 +35,7 @@ MAX_PROCESSES = 4
 # more than classifying a handful (about 1 ms each).
 MIN_BATCH = 4
 
-Text = tuple[str, str, str | None]
+Entry = tuple[str, str, str | None, str]  # title, summary, lang, title_key
 # What the writer needs besides the item: its verdict and its story keys.
 Prepared = tuple[Classification, list[int]]
 
@@ -47,15 +47,15 @@ def _load(path: str, threshold: float) -> None:
     _model = load_classifier(path, threshold=threshold)
 
 
-def _classify(texts: Sequence[Text], title_keys: Sequence[str] | None = None,
-              ) -> tuple[str, list[Classification], list[list[int]] | None]:
-    """The model's version, the verdicts and (given the title keys) each item's story
-    keys: hashing the titles is pure work too, better done here than in the writer."""
+def _prepare(entries: Sequence[Entry]) -> tuple[str, list[Prepared]]:
+    """The model's version and each entry's verdict and story keys (hashing the titles
+    is pure work too, better done here than in the writer)."""
     assert _model is not None, "worker started without its model"
-    verdicts = [_model.classify(t, s, lang) for t, s, lang in texts]
-    keys = None if title_keys is None else [
-        stories.story_keys(k, v.facts) for k, v in zip(title_keys, verdicts, strict=True)]
-    return _model.version, verdicts, keys
+    out: list[Prepared] = []
+    for title, summary, lang, title_key in entries:
+        verdict = _model.classify(title, summary, lang)
+        out.append((verdict, stories.story_keys(title_key, verdict.facts)))
+    return _model.version, out
 
 
 def processes_wanted(env: dict[str, str] | None = None) -> int:
@@ -98,25 +98,23 @@ class ClassifyPool:
                 initializer=_load, initargs=(str(self.path), self.threshold))
         return self._pool
 
-    async def classify(self, texts: Sequence[Text], version: str | None = None,
-                       ) -> list[Classification] | None:
-        """One Classification per text, or None: then the caller classifies them itself.
+    async def verdicts(self, items: Sequence[Item], known: Callable[[Item], bool],
+                       version: Callable[[], str]) -> dict[str, Prepared] | None:
+        """item id -> (Classification, story keys) for the items not `known` (most entries
+        of a busy feed were stored at an earlier poll), or None: the caller does the work.
 
-        `version` is the caller's model version; a worker holding another one
-        (the file changed since it loaded) is not used.
+        `version` is the caller's model version, asked only when there is work; a worker
+        holding another one (the file changed since it loaded) is not used.
         """
-        got = await self._run(texts, version, None)
-        return None if got is None else got[0]
-
-    async def _run(self, texts: Sequence[Text], version: str | None,
-                   title_keys: Sequence[str] | None,
-                   ) -> tuple[list[Classification], list[list[int]] | None] | None:
-        if self._broken or len(texts) < MIN_BATCH:
+        new = [it for it in items if not known(it)]
+        if self._broken or len(new) < MIN_BATCH:
             return None
+        wanted = version()
         loop = asyncio.get_running_loop()
         try:
-            got, verdicts, keys = await loop.run_in_executor(
-                self._executor(), _classify, list(texts), title_keys)
+            got, prepared = await loop.run_in_executor(
+                self._executor(), _prepare,
+                [(it.title, it.summary, it.lang, it.title_key) for it in new])
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a dead worker, a model it cannot load: classify inline
@@ -125,24 +123,10 @@ class ClassifyPool:
             self._broken = True
             self.close()
             return None
-        if version is not None and got != version:
-            log.info("classifier worker holds model %s, not %s: classified inline", got, version)
+        if got != wanted:
+            log.info("classifier worker holds model %s, not %s: classified inline", got, wanted)
             return None
-        return verdicts, keys
-
-    async def verdicts(self, items: Sequence[Item], known: Callable[[Item], bool],
-                       version: Callable[[], str]) -> dict[str, Prepared] | None:
-        """item id -> (Classification, story keys) for the items not `known` (most entries
-        of a busy feed were stored at an earlier poll), or None: the caller does the work.
-        `version` is the caller's model version, asked only when there is work."""
-        new = [it for it in items if not known(it)]
-        if len(new) < MIN_BATCH:
-            return None
-        got = await self._run([(it.title, it.summary, it.lang) for it in new], version(),
-                              [it.title_key for it in new])
-        if got is None or got[1] is None:
-            return None
-        return {it.id: (v, k) for it, v, k in zip(new, got[0], got[1], strict=True)}
+        return {it.id: p for it, p in zip(new, prepared, strict=True)}
 
     def close(self) -> None:
         if self._pool is not None:

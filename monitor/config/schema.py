@@ -132,6 +132,13 @@ class SourceConfig(_Strict):
         return self
 
 
+def _hh_mm(value: str, key: str, example: str) -> str:
+    """A 24-hour clock time (digest_time, report time)."""
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+        raise ValueError(f"{key} must be HH:MM (24h), e.g. '{example}'")
+    return value
+
+
 class ChannelConfig(_Strict):
     """Per-channel delivery settings, keyed by channel name under `channels:`."""
 
@@ -142,12 +149,7 @@ class ChannelConfig(_Strict):
     broadcast_replies: bool = False
     targets: list[str] = Field(default_factory=list)  # apprise URLs
 
-    @field_validator("digest_time")
-    @classmethod
-    def _hh_mm(cls, v: str) -> str:
-        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", v):
-            raise ValueError("digest_time must be HH:MM (24h), e.g. '08:30'")
-        return v
+    _t = field_validator("digest_time")(lambda v: _hh_mm(v, "digest_time", "08:30"))
 
     @field_validator("timezone")
     @classmethod
@@ -189,12 +191,7 @@ class ReportConfig(_Strict):
     _d = field_validator("since", mode="before")(lambda v: parse_duration(v))
     _z = field_validator("timezone")(lambda v: ChannelConfig._zone(v))
 
-    @field_validator("time")
-    @classmethod
-    def _hh_mm(cls, v: str) -> str:
-        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", v):
-            raise ValueError("time must be HH:MM (24h), e.g. '09:00'")
-        return v
+    _t = field_validator("time")(lambda v: _hh_mm(v, "time", "09:00"))
 
 
 class LabelFilter(_Strict):

@@ -147,34 +147,15 @@ def pending(db: sqlite_utils.Database) -> list[Alert]:
         "SELECT * FROM alerts WHERE status = 'pending' ORDER BY id")]
 
 
-def claim(db: sqlite_utils.Database, alert_id: int, token: str, now: datetime,
-          stale_after: timedelta) -> Alert | None:
-    """Claim a pending alert for posting; its fresh row, or None if another writer has it.
-
-    The row is re-read inside the claim: a snapshot taken before may miss
-    another writer's attempt mark or backoff, and posting from it could repeat
-    a post whose outcome is unknown.
-    """
-    db.conn.create_function("monitor_claim_dead", 1, _claim_dead, deterministic=False)
-    with transaction(db):
-        cur = db.execute(
-            "UPDATE alerts SET claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'pending'"
-            " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ?"
-            "      OR monitor_claim_dead(claimed_by))",
-            [token, iso(now), alert_id, token, iso(now - stale_after)],
-        )
-        if cur.rowcount != 1:
-            return None
-        rows = list(db.query("SELECT * FROM alerts WHERE id = ?", [alert_id]))
-    return _to_alert(rows[0])
-
-
 def claim_many(db: sqlite_utils.Database, alert_ids: list[int], token: str, now: datetime,
                stale_after: timedelta) -> dict[int, Alert]:
-    """`claim` for several alerts in one transaction: the fresh rows of those now ours.
+    """Claim pending alerts for posting, in one transaction: the fresh rows of those now
+    ours (an alert another writer holds is left out; a dead writer's claim is taken).
 
-    Delivery claims the next few alerts of a channel at once; each claim ends
-    when its row is settled (`record_posts`) or at the end of the run (`release_all`).
+    The rows are re-read inside the claim: a snapshot taken before may miss another
+    writer's attempt mark or backoff, and posting from it could repeat a post whose
+    outcome is unknown.  Delivery claims the next few alerts of a channel at once; each
+    claim ends when its row is settled (`record_posts`) or the run ends (`release_all`).
     """
     if not alert_ids:
         return {}
@@ -212,7 +193,7 @@ class Posted:
 
 def record_posts(db: sqlite_utils.Database, posted: list[Posted],
                  attempt: tuple[int, datetime] | None = None) -> None:
-    """One transaction: the confirmed posts (`mark_sent`, claim ended) and, optionally,
+    """One transaction: the confirmed posts (status sent, ts, claim ended) and, optionally,
     the attempt mark of the next post.  Delivery writes each confirmation together
     with the next alert's attempt mark, halving its commits; a crash in between
     leaves the confirmed alert with its attempt mark, which the read-back settles.
@@ -247,22 +228,6 @@ def _claim_dead(token: str | None) -> bool:
     return False
 
 
-def release(db: sqlite_utils.Database, alert_id: int, token: str) -> None:
-    with transaction(db):
-        db.execute("UPDATE alerts SET claimed_by = NULL, claimed_at = NULL"
-                   " WHERE id = ? AND claimed_by = ?", [alert_id, token])
-
-
-def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime,
-              channel_id: str | None = None, thread_ts: str | None = None) -> None:
-    with transaction(db):
-        db.execute(
-            "UPDATE alerts SET status = 'sent', ts = ?, sent_at = ?, channel_id = ?,"
-            " thread_ts = ?, attempt_started_at = NULL, last_error = NULL WHERE id = ?",
-            [ts, iso(now), channel_id, thread_ts, alert_id],
-        )
-
-
 def mark_failed(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
     with transaction(db):
         db.execute(
@@ -286,15 +251,6 @@ def mark_retry(db: sqlite_utils.Database, alert_id: int, error: str,
             " attempt_started_at = CASE WHEN ? THEN attempt_started_at END,"
             " attempts = CASE WHEN ? THEN MAX(attempts - 1, 0) ELSE attempts END WHERE id = ?",
             [error, iso(next_attempt_at), int(outcome_unknown), int(not_posted), alert_id],
-        )
-
-
-def mark_attempt(db: sqlite_utils.Database, alert_id: int, now: datetime) -> None:
-    """Recorded *before* the post: a row still carrying it after a crash has unknown outcome."""
-    with transaction(db):
-        db.execute(
-            "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
-            [iso(now), alert_id],
         )
 
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor import stories
 from monitor.classify import LazyClassifier, load_classifier
 from monitor.classify.workers import MIN_BATCH, ClassifyPool, processes_wanted
+from monitor.models import Item
+from monitor.sources import title_key
 
 TEXTS = [
     ("Commerce adds 12 Chinese firms to Entity List", "", "en"),
@@ -20,22 +23,34 @@ TEXTS = [
 ]
 
 
-def test_a_worker_classifies_exactly_like_the_caller() -> None:
+ITEMS = [Item(id=f"i{n}", source="s", title=t, summary=text, lang=lang, title_key=title_key(t))
+         for n, (t, text, lang) in enumerate(TEXTS)]
+
+
+def _unknown(_item: Item) -> bool:
+    return False
+
+
+def test_a_worker_classifies_and_hashes_exactly_like_the_caller() -> None:
     pool = ClassifyPool.for_classifier(LazyClassifier(), processes=1)
     assert pool is not None
     inline = load_classifier()
     try:
-        got = asyncio.run(pool.classify(TEXTS, inline.version))
+        got = asyncio.run(pool.verdicts(ITEMS, lambda it: it.id == "i0", lambda: inline.version))
     finally:
         pool.close()
-    assert got == [inline.classify(t, s, lang) for t, s, lang in TEXTS]
+    assert got is not None and set(got) == {"i1", "i2", "i3", "i4"}  # i0 is known already
+    for it in ITEMS[1:]:
+        verdict, keys = got[it.id]
+        assert verdict == inline.classify(it.title, it.summary, it.lang)
+        assert keys == stories.story_keys(it.title_key, verdict.facts)
 
 
 def test_another_model_version_in_the_worker_is_not_used() -> None:
     pool = ClassifyPool.for_classifier(LazyClassifier(), processes=1)
     assert pool is not None
     try:
-        assert asyncio.run(pool.classify(TEXTS, "some-other-version")) is None
+        assert asyncio.run(pool.verdicts(ITEMS, _unknown, lambda: "some-other-version")) is None
     finally:
         pool.close()
 
@@ -44,13 +59,14 @@ def test_a_worker_that_cannot_start_hands_the_items_back(tmp_path: Path) -> None
     broken = tmp_path / "model.json"
     broken.write_text("{not json")
     pool = ClassifyPool(broken, 0.5, 1)
-    assert asyncio.run(pool.classify(TEXTS)) is None
-    assert asyncio.run(pool.classify(TEXTS)) is None  # and it is not tried again
+    assert asyncio.run(pool.verdicts(ITEMS, _unknown, lambda: "v")) is None
+    assert pool._broken and pool._pool is None
+    assert asyncio.run(pool.verdicts(ITEMS, _unknown, lambda: "v")) is None  # not tried again
 
 
 def test_small_batches_and_fakes_stay_in_the_caller() -> None:
     pool = ClassifyPool(Path("unused"), 0.5, 1)
-    assert asyncio.run(pool.classify(TEXTS[: MIN_BATCH - 1])) is None
+    assert asyncio.run(pool.verdicts(ITEMS[: MIN_BATCH - 1], _unknown, lambda: "v")) is None
     assert pool._pool is None  # no process was started for them
 
     class Fake:
@@ -66,24 +82,3 @@ def test_the_number_of_workers_can_be_set(value: str, wanted: int | None) -> Non
     assert 1 <= default <= 4
     got = processes_wanted({"MONITOR_CLASSIFY_PROCESSES": value})
     assert got == (default if wanted is None else wanted)
-
-
-def test_a_worker_also_hashes_the_titles_into_story_keys() -> None:
-    from monitor import stories
-    from monitor.models import Item
-    from monitor.sources import title_key
-
-    items = [Item(id=f"i{n}", source="s", title=t, summary=s, lang=lang,
-                  title_key=title_key(t)) for n, (t, s, lang) in enumerate(TEXTS)]
-    pool = ClassifyPool.for_classifier(LazyClassifier(), processes=1)
-    assert pool is not None
-    inline = load_classifier()
-    try:
-        got = asyncio.run(pool.verdicts(items, lambda it: it.id == "i0", lambda: inline.version))
-    finally:
-        pool.close()
-    assert got is not None and set(got) == {"i1", "i2", "i3", "i4"}  # i0 is known already
-    for it in items[1:]:
-        verdict, keys = got[it.id]
-        assert verdict == inline.classify(it.title, it.summary, it.lang)
-        assert keys == stories.story_keys(it.title_key, verdict.facts)

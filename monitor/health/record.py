@@ -42,7 +42,8 @@ def _after_poll(db: sqlite_utils.Database, cfg: Config, source: SourceConfig,
     record_poll(db, result, now, new_items, npa)
     after = get_state(db, source.name)
     silent = None
-    if needs_silence_check(after, result.ok, new_items):
+    if needs_silence_check(after, result.ok, new_items, cfg.interval(source),
+                           cfg.alerts.silence_factor, now):
         times = [t for t in (parse_iso(x) for x in item_times(db, source.name)) if t is not None]
         silent = silence(times, parse_iso(after.first_success), parse_iso(after.last_new_item),
                          cfg.interval(source), cfg.alerts.silence_factor, now)

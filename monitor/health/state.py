@@ -91,9 +91,19 @@ def silence(times: list[datetime], first_success: datetime | None,
     return now - last, usual
 
 
-def needs_silence_check(after: SourceState, ok: bool, new_items: int) -> bool:
-    """Whether `transition` will look at silence, so callers read item history only then."""
-    return ok and after.ops_alerted != FAILING and new_items <= 0
+def needs_silence_check(after: SourceState, ok: bool, new_items: int, interval: float,
+                        factor: float, now: datetime) -> bool:
+    """Whether `silence` could find this source silent, so callers read its item history
+    only then.  Exact, not a guess: `silence` never calls a source silent within
+    interval x factor of its first success or of its last new item, whatever the
+    history, so a source that published lately costs no history read on a quiet poll.
+    """
+    if not ok or after.ops_alerted == FAILING or new_items > 0:
+        return False
+    first, last_new = parse_iso(after.first_success), parse_iso(after.last_new_item)
+    floor = timedelta(seconds=interval) * factor
+    return first is not None and now - first >= floor and (
+        last_new is None or now - last_new >= floor)
 
 
 @dataclass(frozen=True)

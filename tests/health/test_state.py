@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from monitor.health.state import (
@@ -14,6 +15,7 @@ from monitor.health.state import (
     transition,
 )
 from monitor.models import FetchResult
+from monitor.store.db import iso, parse_iso
 from monitor.store.sources import SourceState
 
 T0 = datetime(2025, 10, 9, 8, 0, tzinfo=UTC)
@@ -73,11 +75,49 @@ def test_silence_is_announced_once_and_the_mark_kept() -> None:
     assert ended == Transition(remark=True, mark=SILENT, health=SILENT)
 
 
+def quiet_since(first: timedelta, last_new: timedelta | None,
+                ops_alerted: str | None = None) -> SourceState:
+    return SourceState(name=NAME, ops_alerted=ops_alerted, first_success=iso(T0 - first),
+                       last_new_item=None if last_new is None else iso(T0 - last_new))
+
+
+def needs(after: SourceState, ok: bool = True, new_items: int = 0) -> bool:
+    return needs_silence_check(after, ok, new_items, 900, 3.0, T0)
+
+
 def test_silence_is_only_checked_on_a_quiet_success() -> None:
-    assert needs_silence_check(state(), ok=True, new_items=0)
-    assert not needs_silence_check(state(), ok=True, new_items=1)
-    assert not needs_silence_check(state(), ok=False, new_items=0)
-    assert not needs_silence_check(state(ops_alerted=FAILING), ok=True, new_items=0)
+    long_quiet = quiet_since(timedelta(days=30), timedelta(days=2))
+    assert needs(long_quiet)
+    assert not needs(long_quiet, new_items=1)
+    assert not needs(long_quiet, ok=False)
+    assert not needs(quiet_since(timedelta(days=30), timedelta(days=2), FAILING))
+
+
+def test_no_history_is_read_while_a_source_cannot_be_silent_yet() -> None:
+    # interval 900 s x factor 3 = 45 min: the shortest silence `silence` can report.
+    assert not needs(state())  # never succeeded
+    assert not needs(quiet_since(timedelta(minutes=44), None))
+    assert not needs(quiet_since(timedelta(days=30), timedelta(minutes=44)))
+    assert needs(quiet_since(timedelta(days=30), None))
+    assert needs(quiet_since(timedelta(days=30), timedelta(minutes=45)))
+
+
+def test_the_history_check_never_skips_a_silence() -> None:
+    # Whatever the history: when `needs_silence_check` says no, `silence` says None.
+    rng = random.Random(7)
+    silences = 0
+    for _ in range(3000):
+        first = timedelta(minutes=rng.uniform(0, 20_000))
+        last_new = None if rng.random() < 0.2 else first * rng.random()
+        after = quiet_since(first, last_new)
+        times = sorted(T0 - first * rng.random() for _ in range(rng.randrange(0, 12)))
+        interval, factor = rng.choice([60.0, 900.0, 3600.0]), rng.choice([1.0, 3.0, 6.0])
+        found = silence(times, parse_iso(after.first_success),
+                        parse_iso(after.last_new_item), interval, factor, T0)
+        if found is not None:
+            silences += 1
+            assert needs_silence_check(after, True, 0, interval, factor, T0)
+    assert silences > 100  # the sample reaches real silences
 
 
 def test_silence_needs_history_and_a_long_quiet() -> None:

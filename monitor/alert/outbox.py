@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -55,6 +55,11 @@ BACKOFF_CAP = 1800.0
 CLAIM_LEASE = timedelta(minutes=15)
 # Alerts of one channel claimed (and their items read) per transaction.
 CLAIM_BATCH = 64
+# Attempt marks committed at once, before the first of them is posted: one commit for
+# a batch of posts, so posting keeps up while the ingest thread takes turns writing.
+# The price is after a crash: each marked alert of the batch is read back before it
+# is posted again, posted or not.
+ATTEMPT_BATCH = 32
 # Refusals of the payload's shape, not of the alert: resent once reduced.
 _RESHAPE = (Outcome.TOO_LONG, Outcome.BAD_LAYOUT)
 _SERVICE = {SLACK: "Slack"}  # how ops notices name a target's service
@@ -97,9 +102,12 @@ class Delivery:
         self.last_post: dict[tuple[str, str], float] = {}
         self.claimed: dict[int, Alert] = {}  # fresh rows claimed ahead, not yet delivered
         self.rows: dict[str, dict[str, object]] = {}  # their items, read with the claim
-        # Posts confirmed but not yet written: written with the next attempt mark
-        # (one commit per post, not two) and at the end of the run.
+        # Posts confirmed but not yet written: written with the next attempt marks
+        # and at the end of the run.
         self.unwritten: list[outbox.Posted] = []
+        # Attempt marks committed ahead of their post; given back at the end of the run
+        # for those never posted.
+        self.marked: set[int] = set()
         # Top-level posts of this run per (target, channel, story): their replies'
         # thread parent, without a query per reply.
         self.parents: dict[tuple[str, str, str], tuple[int, str]] = {}
@@ -116,7 +124,7 @@ class Delivery:
                 self._write_posts()
             finally:
                 self.claimed.clear()
-                outbox.release_all(self.db, self.token)
+                outbox.release_all(self.db, self.token, sorted(self.marked))
 
     def _run(self) -> DeliveryReport:
         self.report.digested += digest.prepare(self.db, self.config, self.clock())
@@ -218,7 +226,7 @@ class Delivery:
         broadcast = self.config.channel_settings(alert.channel).broadcast_replies
         for _ in range(MAX_RATE_LIMIT_WAITS + 1):
             self._pace(alert)
-            self._write_posts(attempt=alert.id)  # the attempt is committed before the post
+            self._mark_attempt(alert)  # the attempt is committed before the post
             receipt = self._post(sink, alert, message, thread_ts, broadcast)
             self.last_post[(alert.target, alert.channel)] = time.monotonic()
             if receipt.kind is not Outcome.RETRY:
@@ -247,21 +255,36 @@ class Delivery:
                 return {**parent, "status": "sent", "ts": posted.ts}
         return parent
 
-    def _write_posts(self, attempt: int | None = None) -> None:
-        """Write the confirmed posts, with `attempt`'s attempt mark when given.
+    def _mark_attempt(self, alert: Alert) -> None:
+        """Make sure `alert`'s attempt mark is committed; its post begins now.
 
-        Only the attempt mark may fail the run: confirmations stay queued until a
+        Unless an earlier batch marked it, mark it and the next claimed alerts of its
+        channel (up to ATTEMPT_BATCH) in one commit, with the confirmations so far.
+        """
+        if alert.id in self.marked:
+            self.marked.discard(alert.id)
+            return
+        ahead = [a.id for a in self.claimed.values()
+                 if (a.target, a.channel) == (alert.target, alert.channel)
+                 and a.id not in self.marked][:ATTEMPT_BATCH - 1]
+        self._write_posts(attempts=[alert.id, *ahead])
+        self.marked.update(ahead)
+
+    def _write_posts(self, attempts: Sequence[int] = ()) -> None:
+        """Write the confirmed posts, with the attempt marks of `attempts`.
+
+        Only the attempt marks may fail the run: confirmations stay queued until a
         commit takes them, and at the end of a run they are retried through a busy
         or full database (losing one would make the read-back repost nothing, but
         cost a history call per alert).
         """
-        if not self.unwritten and attempt is None:
+        if not self.unwritten and not attempts:
             return
         posted = list(self.unwritten)
-        if attempt is None:
+        if not attempts:
             retrying(lambda: outbox.record_posts(self.db, posted), sleep=self.sleep)
         else:
-            outbox.record_posts(self.db, posted, (attempt, self.clock()))
+            outbox.record_posts(self.db, posted, attempts, self.clock())
         del self.unwritten[:len(posted)]
 
     def _post(self, sink: Sink, alert: Alert, message: Message, thread_ts: str | None,

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -173,9 +174,20 @@ def claim_many(db: sqlite_utils.Database, alert_ids: list[int], token: str, now:
         return {int(r["id"]): _to_alert(r) for r in rows}
 
 
-def release_all(db: sqlite_utils.Database, token: str) -> None:
-    """End every claim of this delivery run (rows it did not settle stay pending)."""
+def release_all(db: sqlite_utils.Database, token: str, never_posted: Sequence[int] = ()) -> None:
+    """End every claim of this delivery run (rows it did not settle stay pending).
+
+    `never_posted`: alerts whose attempt was marked ahead of time but whose post never
+    began; their marks and attempts are given back, as if they had not been marked.
+    """
     with transaction(db):
+        for start in range(0, len(never_posted), 500):
+            ids = list(never_posted[start:start + 500])
+            db.execute("UPDATE alerts SET attempt_started_at = NULL,"
+                       " attempts = MAX(attempts - 1, 0)"
+                       f" WHERE id IN ({','.join('?' * len(ids))}) AND claimed_by = ?"
+                       " AND status = 'pending' AND attempt_started_at IS NOT NULL",
+                       [*ids, token])
         db.execute("UPDATE alerts SET claimed_by = NULL, claimed_at = NULL"
                    " WHERE claimed_by = ? AND status = 'pending'", [token])
 
@@ -192,11 +204,12 @@ class Posted:
 
 
 def record_posts(db: sqlite_utils.Database, posted: list[Posted],
-                 attempt: tuple[int, datetime] | None = None) -> None:
-    """One transaction: the confirmed posts (status sent, ts, claim ended) and, optionally,
-    the attempt mark of the next post.  Delivery writes each confirmation together
-    with the next alert's attempt mark, halving its commits; a crash in between
-    leaves the confirmed alert with its attempt mark, which the read-back settles.
+                 attempts: Sequence[int] = (), at: datetime | None = None) -> None:
+    """One transaction: the confirmed posts (status sent, ts, claim ended) and the
+    attempt marks (at `at`) of the next posts.  Delivery marks the next few alerts of
+    a channel at once and writes the confirmations with the next marks: one commit
+    for a batch of posts.  A crash in between leaves attempt marks on posted and
+    unposted alerts alike, and the read-back settles each.
     """
     with transaction(db):
         db.conn.executemany(
@@ -204,9 +217,9 @@ def record_posts(db: sqlite_utils.Database, posted: list[Posted],
             " thread_ts = ?, attempt_started_at = NULL, last_error = NULL, claimed_by = NULL,"
             " claimed_at = NULL WHERE id = ?",
             [(p.ts, iso(p.at), p.channel_id, p.thread_ts, p.alert_id) for p in posted])
-        if attempt is not None:
-            db.execute("UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ?"
-                       " WHERE id = ?", [iso(attempt[1]), attempt[0]])
+        db.conn.executemany(
+            "UPDATE alerts SET attempts = attempts + 1, attempt_started_at = ? WHERE id = ?",
+            [(iso(at), alert_id) for alert_id in attempts])
 
 
 def claim_token() -> str:

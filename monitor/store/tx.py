@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sqlite3
+import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -71,6 +75,67 @@ def _forget_story_postings(db: sqlite_utils.Database) -> None:
     story_index.forget(db)
 
 
+class WriteTurns:
+    """Writers of one database file in this process take turns, first come first served.
+
+    SQLite's busy handler waits by sleeping and retrying, so a thread that commits
+    often (the ingest thread, one poll after another) takes the lock again before a
+    sleeping one (delivery) wakes: posting stalled for the whole of a big poll.  Here
+    the turn passes straight to the longest-waiting thread.  Other processes still
+    meet the lock through busy_timeout.  A thread that already holds a turn (a second
+    connection in the same thread: tests, tools) does not wait for itself.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+
+    def acquire(self) -> bool:
+        """Wait for this thread's turn; False if it already has one (nothing to release)."""
+        me = threading.get_ident()
+        with self._lock:
+            if self._owner == me:
+                return False
+            if self._owner is None:
+                self._owner = me
+                return True
+            handoff = threading.Lock()
+            handoff.acquire()
+            self._queue.append(handoff)
+        handoff.acquire()  # released by `release`: the turn is ours
+        with self._lock:
+            self._owner = me
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._owner = -1  # owned by the woken thread, which sets its id
+                self._queue.popleft().release()
+            else:
+                self._owner = None
+
+
+_turns: dict[str, WriteTurns] = {}
+_turns_by_db: weakref.WeakKeyDictionary[sqlite_utils.Database, WriteTurns] = (
+    weakref.WeakKeyDictionary())
+_turns_lock = threading.Lock()
+
+
+def write_turns(db: sqlite_utils.Database) -> WriteTurns:
+    """The turns of `db`'s file, shared by every connection to it in this process."""
+    turns = _turns_by_db.get(db)
+    if turns is None:
+        path = db_path(db)
+        key = os.path.realpath(path) if path not in (":memory:", "", "the database") else (
+            f"{path}:{id(db)}")
+        with _turns_lock:
+            turns = _turns.setdefault(key, WriteTurns())
+        _turns_by_db[db] = turns
+    return turns
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One unit of work: `BEGIN IMMEDIATE` … `COMMIT`, rolled back on any exception.
@@ -95,16 +160,22 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             raise
         conn.execute(f"RELEASE {name}")
         return
-    with store_errors(db):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            conn.execute("COMMIT")
-        except BaseException:
-            _forget_story_postings(db)
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    turns = write_turns(db)
+    mine = turns.acquire()
+    try:
+        with store_errors(db):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                conn.execute("COMMIT")
+            except BaseException:
+                _forget_story_postings(db)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+    finally:
+        if mine:
+            turns.release()
 
 
 def retrying(write: Callable[[], T], waits: tuple[float, ...] = (0.5, 1.0, 2.0),

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 import sqlite_utils
 
 from monitor.alert import deliver_pending, targets_for
+from monitor.alert.outbox import ATTEMPT_BATCH
 from monitor.alert.sinks import Sinks
 from monitor.alert.slack import SlackSink
 from monitor.config import ChannelConfig
 from monitor.models import Classification, Item
+from monitor.store import outbox as outbox_store
 from monitor.store.items import AlertRequest, insert_item
+from monitor.store.tx import db_path
 from tests.alert.conftest import Clock, add_item, config, statuses
 from tests.fakes.feeds import FeedServer
 from tests.fakes.slack import FakeSlack
@@ -91,6 +97,46 @@ def test_bad_token_keeps_alerts_pending(
     assert [s for c, s in statuses(db) if c == "#export-controls"] == ["pending", "pending"]
     deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
     assert len(fake_slack.messages("#export-controls")) == 2
+
+
+def test_attempt_marks_are_committed_in_batches_before_each_post(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(100):
+        add_item(db, n, ["#export-controls"])
+    commits: list[int] = []
+    record = outbox_store.record_posts
+    monkeypatch.setattr(outbox_store, "record_posts",
+                        lambda *a, **k: (commits.append(1), record(*a, **k))[1])
+    # Each post finds its own attempt mark already committed (read on another connection).
+    watcher = sqlite3.connect(db_path(db), check_same_thread=False)  # the server's thread
+    unmarked: list[int] = []
+
+    def check(message: dict[str, object]) -> None:
+        alert_id = alert_ids([message])[0]
+        row = watcher.execute("SELECT attempt_started_at FROM alerts WHERE id = ?",
+                              [alert_id]).fetchone()
+        if not row[0]:
+            unmarked.append(alert_id)
+
+    fake_slack.on_accept = check
+    report = deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert report.sent == 100 and unmarked == []
+    assert len(commits) <= 100 // ATTEMPT_BATCH + 2  # not one commit per post
+
+
+def test_marks_made_ahead_are_given_back_when_the_posts_never_happen(
+        db: sqlite_utils.Database, fake_slack: FakeSlack, clock: Clock) -> None:
+    for n in range(5):
+        add_item(db, n, ["#export-controls"])
+    bad = Sinks(slack=SlackSink("xoxp-wrong", fake_slack.url))  # stops at the first post
+    deliver_pending(db, config(), bad, now=clock, sleep=clock.sleep)
+    rows = db.execute("SELECT attempts, attempt_started_at FROM alerts WHERE kind = 'item'"
+                      ).fetchall()
+    assert rows == [(0, None)] * 5  # no attempt counted, nothing to read back
+    deliver_pending(db, config(), sinks(fake_slack), now=clock, sleep=clock.sleep)
+    assert fake_slack.count("conversations.history") == 0
+    assert len(fake_slack.messages("#export-controls")) == 5
 
 
 def test_story_gets_one_top_level_message_and_replies(

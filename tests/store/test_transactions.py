@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from monitor.errors import DatabaseBusy, StoreError
 from monitor.store import open_db
 from monitor.store import schema as schema_mod
-from monitor.store.tx import store_error, transaction
+from monitor.store.tx import WriteTurns, store_error, transaction, write_turns
 
 
 def test_an_error_rolls_back_every_write_of_the_unit(tmp_path: Path) -> None:
@@ -94,3 +96,66 @@ def test_stored_apprise_urls_are_replaced_by_references(tmp_path: Path) -> None:
     with transaction(db):  # as on a database written before the migration
         schema_mod._m007_apprise_targets_by_reference(db)
     assert [r[0] for r in db.execute("SELECT target FROM alerts")] == [target_ref(url)]
+
+
+def test_write_turns_go_to_the_longest_waiting_thread() -> None:
+    turns = WriteTurns()
+    order: list[str] = []
+    assert turns.acquire()
+
+    def writer(name: str) -> None:
+        turns.acquire()
+        order.append(name)
+        turns.release()
+
+    waiting = []
+    for name in ("first", "second"):
+        thread = threading.Thread(target=writer, args=(name,))
+        thread.start()
+        waiting.append(thread)
+        while len(turns._queue) < len(waiting):  # queued, in this order
+            time.sleep(0.001)
+    turns.release()
+    for thread in waiting:
+        thread.join(timeout=30)
+    assert order == ["first", "second"]
+
+
+def test_a_thread_holding_a_turn_does_not_wait_for_itself() -> None:
+    turns = WriteTurns()
+    assert turns.acquire()
+    assert not turns.acquire()  # a second connection in the same thread: SQLite decides
+    turns.release()
+    assert turns.acquire()
+
+
+def test_a_waiting_writer_gets_in_between_a_busy_writers_transactions(tmp_path: Path) -> None:
+    # The ingest thread commits one poll after another; delivery must not wait for all.
+    busy_db, other_db = open_db(tmp_path / "m.db"), open_db(tmp_path / "m.db")
+    assert write_turns(busy_db) is write_turns(other_db)  # one file, one queue
+    done = 0
+    started = threading.Event()
+    stop = threading.Event()
+
+    def busy() -> None:
+        nonlocal done
+        local = open_db(tmp_path / "m.db")
+        while not stop.is_set():
+            with transaction(local):
+                local.execute("INSERT INTO sources (name, url) VALUES (?, 'http://a')",
+                              [f"s{done}"])
+                started.set()
+                time.sleep(0.005)
+            done += 1
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        assert started.wait(30)
+        before = done
+        with transaction(other_db):
+            waited = done - before
+        assert waited <= 1  # at most the transaction that was running when we asked
+    finally:
+        stop.set()
+        thread.join(timeout=30)

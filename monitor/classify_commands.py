@@ -49,7 +49,7 @@ def train_cmd(labels: tuple[str, ...], db: str | None, out: str | None) -> None:
     Writes to --out, else the config's `model:` path (what `run` loads), else the
     model inside the package (a development checkout).  Progress goes to stderr.
     """
-    from monitor.classify.model import DEFAULT_MODEL
+    from monitor.classify.lazy import DEFAULT_MODEL
 
     try:
         from monitor.classify.training.train import train

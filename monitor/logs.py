@@ -73,7 +73,10 @@ def setup(verbose: bool = False) -> None:
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False, sort_keys=False)
     else:
         tail = []
-        renderer = structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0)
+        # Plain tracebacks: greppable in a log file, and the same whether or not
+        # rich happens to be importable (see monitor/__init__.py).
+        renderer = structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0,
+                                                 exception_formatter=structlog.dev.plain_traceback)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -39,7 +39,7 @@ from monitor.store.items import (
     record_sighting,
 )
 from monitor.store.search import index_backlog
-from monitor.store.sources import SourceState, ensure_source, get_state
+from monitor.store.sources import SourceState, ensure_source, get_state, get_states
 from monitor.store.tx import db_path, store_error, store_errors, transaction
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,17 @@ class Pipeline:
         with store_errors(self.db):
             ensure_source(self.db, src.name, src.url, src.kind)
             state = get_state(self.db, src.name)
-        after = parse_iso(state.next_poll_after)
-        return state if after is None or after <= now else None
+        return state if _due(state, now) else None
+
+    def prepare_many(self, sources: Sequence[SourceConfig], now: datetime,
+                     ) -> dict[str, SourceState | None]:
+        """`prepare` for many sources: one transaction and one read for all of them, where
+        a `run --once` over 1,000 sources made 1,000 trips to the ingest thread."""
+        with transaction(self.db):
+            for src in sources:
+                ensure_source(self.db, src.name, src.url, src.kind)
+            states = get_states(self.db, [src.name for src in sources])
+        return {name: state if _due(state, now) else None for name, state in states.items()}
 
     def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult,
                prepared: Mapping[str, Prepared] | None = None) -> SourceOutcome:
@@ -260,3 +269,9 @@ class Pipeline:
         """`run --once`: poll everything, then try every pending alert once, backoff or not."""
         report = self.poll()
         return report, self.deliver(ignore_backoff=True)
+
+
+def _due(state: SourceState, now: datetime) -> bool:
+    """Whether backoff or a Retry-After lets the source be polled now."""
+    after = parse_iso(state.next_poll_after)
+    return after is None or after <= now

@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +50,7 @@ from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
 from monitor.sources import SharedPoller, follow_new
 from monitor.store import open_db, utcnow
 from monitor.store.items import find_existing
+from monitor.store.sources import SourceState
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -158,8 +159,11 @@ class Monitor:
         except MonitorError as e:
             log.error("poll of %s failed: %s", name, e)
 
-    async def _poll(self, src: SourceConfig) -> SourceOutcome | None:
-        """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due."""
+    async def _poll(self, src: SourceConfig,
+                    states: Mapping[str, SourceState | None] | None = None,
+                    ) -> SourceOutcome | None:
+        """Fetch on the loop, store in the ingest thread; the SourceOutcome, or None if not due.
+        `states`: source states read ahead for many polls (else read for this one)."""
         if self._stopping or self.poller is None or self._slots is None:
             return None
         task = asyncio.current_task()
@@ -167,7 +171,7 @@ class Monitor:
             self._polls.add(task)
         try:
             async with self._slots:  # fetching must not run far ahead of storing
-                return await self._poll_stages(src, self.poller)
+                return await self._poll_stages(src, self.poller, states)
         except asyncio.CancelledError:
             log.info("poll of %s cancelled by shutdown", src.name)
             return None
@@ -176,10 +180,12 @@ class Monitor:
                 self._polls.discard(task)
 
     async def _poll_stages(self, src: SourceConfig, poller: SharedPoller,
+                           states: Mapping[str, SourceState | None] | None,
                            ) -> SourceOutcome | None:
         now = utcnow()
         try:
-            state = await self._in(self._ingest, lambda p: p.prepare(src, now))
+            state = (states[src.name] if states is not None and src.name in states else
+                     await self._in(self._ingest, lambda p: p.prepare(src, now)))
         except StoreError as e:
             self.db_faults.failed(f"poll of {src.name}", e)
             return None
@@ -351,7 +357,13 @@ class Monitor:
         drain = asyncio.Event()
         delivery = asyncio.create_task(self._delivery_loop(drain))
         sources = [s for s in self.config.sources if s.enabled]
-        polls = asyncio.gather(*(self._poll(s) for s in sources))
+        now = utcnow()
+        try:  # one read of every source's state, not one trip to the ingest thread each
+            states = await self._in(self._ingest, lambda p: p.prepare_many(sources, now))
+        except StoreError as e:
+            self.db_faults.failed("reading the sources' state", e)
+            states = None  # each poll tries on its own
+        polls = asyncio.gather(*(self._poll(s, states) for s in sources))
         stopped = asyncio.create_task(self._stop.wait())
         first: list[asyncio.Future[Any]] = [polls, stopped]
         await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)

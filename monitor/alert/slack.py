@@ -14,16 +14,18 @@ import select
 import socket
 import urllib.request
 from http.client import HTTPException
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
 
 from monitor.alert.format import Message
 from monitor.models import Outcome, ReadBackError, Receipt
+
+if TYPE_CHECKING:  # slack-sdk loads at the first call: a run with nothing to post skips it
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import SlackResponse
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,8 @@ class KeptAlivePoster:
                                      headers=self.headers)
 
     def call(self, method: str, payload: dict[str, Any]) -> SlackResponse:
+        from slack_sdk.web import SlackResponse
+
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         if self.http is not None:
             resp = self.http.post(method, content=body)
@@ -227,9 +231,19 @@ class SlackSink:
     def __init__(self, token: str, base_url: str | None = None, timeout: int = 15,
                  feedback: bool = False) -> None:
         self.feedback = feedback  # item alerts carry feedback buttons (Socket Mode is on)
-        self.client = WebClient(token=token, base_url=base_url or DEFAULT_API_URL,
-                                timeout=timeout, retry_handlers=[])
+        self._client_args = {"token": token, "base_url": base_url or DEFAULT_API_URL,
+                             "timeout": timeout, "retry_handlers": []}
+        self._client: WebClient | None = None
         self.poster = KeptAlivePoster(token, base_url or DEFAULT_API_URL, timeout)
+
+    @property
+    def client(self) -> WebClient:
+        """slack-sdk's client, for the calls other than posting (history reads, files)."""
+        if self._client is None:
+            from slack_sdk import WebClient
+
+            self._client = WebClient(**self._client_args)  # type: ignore[arg-type]
+        return self._client
 
     def post(self, channel: str, message: Message, *, alert_id: int | None = None,
              thread_ts: str | None = None, broadcast: bool = False,
@@ -245,6 +259,8 @@ class SlackSink:
         if alert_id is not None:
             kwargs["metadata"] = {"event_type": EVENT_TYPE,
                                   "event_payload": {"alert_id": alert_id}}
+        from slack_sdk.errors import SlackApiError
+
         try:
             resp = self.poster.call("chat.postMessage", kwargs)
         except SlackApiError as e:
@@ -275,6 +291,8 @@ class SlackSink:
         cannot be asked (UNKNOWN: the caller must not guess then) or refuses to
         be asked (PERMANENT, e.g. no channels:history scope).
         """
+        from slack_sdk.errors import SlackApiError
+
         try:
             return self._find_posted(channel, alert_id, oldest, thread_ts)
         except SlackApiError as e:

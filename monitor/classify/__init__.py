@@ -13,7 +13,24 @@ Public API:
 
 from __future__ import annotations
 
-from monitor.classify.facts import extract_facts
-from monitor.classify.model import DEFAULT_MODEL, Classifier, LazyClassifier, load_classifier
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.classify.facts import extract_facts
+    from monitor.classify.lazy import DEFAULT_MODEL, LazyClassifier
+    from monitor.classify.model import Classifier, load_classifier
 
 __all__ = ["DEFAULT_MODEL", "Classifier", "LazyClassifier", "extract_facts", "load_classifier"]
+
+# Resolved at first use (PEP 562): importing one submodule, as `monitor run` does for
+# the worker pool, must not load the model code, numpy and the cue tables with it.
+_HOMES = {"extract_facts": "facts", "DEFAULT_MODEL": "lazy", "Classifier": "model",
+          "LazyClassifier": "lazy", "load_classifier": "model"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -22,13 +22,12 @@ from monitor.classify.cues import CueMatcher
 from monitor.classify.explain import explain
 from monitor.classify.facts import extract_facts
 from monitor.classify.features import Analysis, analyse, jurisdiction_pairs
+from monitor.classify.lazy import DEFAULT_MODEL, HINT
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy
 from monitor.errors import ModelError
 from monitor.models import Classification
 
 FORMAT = "monitor-classifier/1"
-DEFAULT_MODEL = Path(__file__).resolve().parent / "artifacts" / "model.json.gz"
-HINT = "run `monitor train` to rebuild it"
 TOP_REASONS = 12
 
 
@@ -217,37 +216,3 @@ def load_classifier(path: str | os.PathLike[str] | None = None,
     clf = Classifier(data, threshold=threshold)
     cache.store(version, data, clf.main, clf.jur)
     return clf
-
-
-class LazyClassifier:
-    """A Classifier loaded on first use: a poll where every source answers 304 never loads it.
-
-    A missing or unreadable artifact is still reported at construction, so
-    `monitor run` refuses to start rather than failing at the first new item.
-    """
-
-    def __init__(self, path: str | os.PathLike[str] | None = None,
-                 threshold: float = 0.5) -> None:
-        self.path = Path(path or DEFAULT_MODEL)
-        self.threshold = threshold
-        self._clf: Classifier | None = None
-        if not os.access(self.path, os.R_OK):
-            read_raw(self.path)  # raises the specific ModelError
-            raise ModelError(f"cannot read classifier model {self.path}; {HINT}")
-
-    @property
-    def loaded(self) -> Classifier:
-        if self._clf is None:
-            self._clf = load_classifier(self.path, threshold=self.threshold)
-        return self._clf
-
-    @property
-    def is_loaded(self) -> bool:
-        return self._clf is not None
-
-    @property
-    def version(self) -> str:
-        return self.loaded.version
-
-    def classify(self, title: str, text: str, lang: str | None = None) -> Classification:
-        return self.loaded.classify(title, text, lang)

@@ -16,16 +16,20 @@ items itself, so a broken pool costs speed, never an item.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import stories
-from monitor.classify.model import Classifier, LazyClassifier, load_classifier
+from monitor.classify.lazy import LazyClassifier
 from monitor.models import Classification, Item
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+    from monitor.classify.model import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ _model: Classifier | None = None  # the worker process's own copy
 
 def _load(path: str, threshold: float) -> None:
     global _model
+    from monitor.classify.model import load_classifier  # in the worker process only
+
     _model = load_classifier(path, threshold=threshold)
 
 
@@ -91,6 +97,10 @@ class ClassifyPool:
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
+            # Imported here: a run where every source answers 304 starts no worker.
+            import concurrent.futures
+            import multiprocessing
+
             # spawn, not fork: the monitor has threads (ingest, delivery, the loop's
             # own), and a fork copies whatever lock one of them holds at that moment.
             self._pool = concurrent.futures.ProcessPoolExecutor(

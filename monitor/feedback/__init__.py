@@ -5,7 +5,24 @@
     start(config, monitor, env)       what `monitor run` starts beside the scheduler
 """
 
-from monitor.feedback.service import Services, start
-from monitor.feedback.socket import health, status
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.feedback.service import Services, start
+    from monitor.feedback.socket import health, status
 
 __all__ = ["Services", "health", "start", "status"]
+
+# Resolved at first use (PEP 562): `monitor run` reads the active model's path from
+# `feedback.versions` without loading Socket Mode and retraining.
+_HOMES = {"Services": "service", "start": "service", "health": "socket", "status": "socket"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

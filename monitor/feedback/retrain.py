@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.classify.model import DEFAULT_MODEL, load_classifier
+from monitor.classify.lazy import DEFAULT_MODEL
+from monitor.classify.model import load_classifier
 from monitor.config import Config
 from monitor.errors import ModelError, MonitorError
 from monitor.feedback import versions

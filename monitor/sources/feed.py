@@ -15,14 +15,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-
 from monitor.errors import ParseError
 from monitor.models import Item
 from monitor.sources.dates import parse_date
 from monitor.sources.encoding import decode
 from monitor.sources.entries import RawEntry, build_item, dedup
-from monitor.sources.fastfeed import parse_fast
 from monitor.sources.http import Response
 from monitor.sources.text import normalize_lang
 
@@ -124,6 +121,8 @@ def parse_feed(source: str, resp: Response, now: datetime, source_lang: str | No
     data = _sanitize_prolog(decoded.text, warnings).encode("utf-8")
     loc = resp.headers.get("content-location")
     base = _join(resp.url, loc) if loc else resp.url
+    from monitor.sources.fastfeed import parse_fast  # lxml: only when there is a body
+
     fast = parse_fast(data, source_lang, now)
     bozo: str | None = None
     if fast is not None:
@@ -154,6 +153,8 @@ def _parse_slow(data: bytes, ctype: str, source_lang: str | None, now: datetime,
     # ("2" -> "http://host/2").  We resolve links against the feed URL ourselves.
     # No sanitising or URI rewriting inside HTML: we keep plain text only (scripts and
     # styles are dropped by `html_to_text`), and those passes cost 40% of parse time.
+    import feedparser  # the slow path: loaded when a feed first needs it
+
     parsed = feedparser.parse(data, response_headers={
         "content-type": "application/xml; charset=utf-8"},
         sanitize_html=False, resolve_relative_uris=False)

@@ -21,7 +21,8 @@ from scipy import sparse
 from monitor.classify.cues import CueMatcher
 from monitor.classify.features import analyse, jurisdiction_pairs, ngram_features
 from monitor.classify.forms import FORMS, form_of
-from monitor.classify.model import DEFAULT_MODEL, FORMAT
+from monitor.classify.lazy import DEFAULT_MODEL
+from monitor.classify.model import FORMAT
 from monitor.classify.taxonomy import ITEMS, JURISDICTIONS, TOPICS, Taxonomy, load_taxonomy
 from monitor.classify.training import examples as ex_mod
 from monitor.classify.training.examples import Example

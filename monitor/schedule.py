@@ -2,7 +2,7 @@
 
 Where the work happens:
 
-* the asyncio loop (main thread): APScheduler's AsyncIOScheduler, every fetch
+* the asyncio loop (main thread): APScheduler's jobs (jobs.py), every fetch
   through one shared client (keep-alive, `per_host` across sources), config
   reload, signals, and the start/stop hooks of other long-running components;
 * worker processes (classify/workers.py): the new items of each poll are classified
@@ -11,10 +11,10 @@ Where the work happens:
   transactions from queueing on the lock), classifying whatever the workers did not;
 * one delivery thread: posting is blocking and may pace or back off.
 
-Each thread has its own SQLite connection.  A poll that commits alerts wakes
-delivery at once; a timer still runs it every DELIVERY_EVERY seconds for retries.
-Every source is polled at start, and a run that fires late still runs (no misfire
-grace): a busy loop delays a poll, it never drops one.  Shutdown (SIGTERM/SIGINT):
+Each thread has its own SQLite connection; writers take turns (store/tx.py), so
+delivery keeps posting while a big poll is stored.  A poll that commits alerts
+wakes delivery at once; a timer still runs it every DELIVERY_EVERY seconds for
+retries.  Shutdown (SIGTERM/SIGINT):
 fetches in flight are cancelled, the transaction being written finishes, delivery
 gets one last bounded attempt, the process is gone within SHUTDOWN_LIMIT seconds;
 a second signal exits at once.
@@ -44,6 +44,7 @@ from monitor.config import Config, ConfigWatcher, SourceConfig
 from monitor.cycle import PollCycle
 from monitor.dbfaults import FaultWatch, ops_notifier
 from monitor.errors import MonitorError, StoreError
+from monitor.jobs import new_scheduler, schedule_sources
 from monitor.models import Item
 from monitor.pipeline import Pipeline, SourceOutcome
 from monitor.seams import Classifier, ClassifierFactory, PipelineFactory
@@ -59,7 +60,6 @@ log = logging.getLogger(__name__)
 
 DELIVERY_EVERY = 10.0  # seconds: retries and paced posts drain between polls
 RELOAD_EVERY = 5.0
-JITTER_SHARE = 0.1  # spread polls so sources on one host do not fire together
 SHUTDOWN_LIMIT = 9.0  # seconds from the first signal to exit, whatever is still running
 FINAL_DELIVERY_BUDGET = 4.0  # the last delivery attempt on shutdown
 CYCLE_EVERY = 60.0  # seconds: at most this long between two poll_cycle events
@@ -238,10 +238,7 @@ class Monitor:
         except MonitorError as e:
             log.error("delivery failed: %s", e)
             return
-        total = self.delivered
-        for key in ("sent", "failed", "digested"):
-            setattr(total, key, getattr(total, key) + getattr(report, key))
-        total.retrying, total.waiting = report.retrying, report.waiting
+        self.delivered.add(report)
 
     async def _delivery_loop(self, drain: asyncio.Event | None = None) -> None:
         """Deliver when woken (or every DELIVERY_EVERY s); with `drain`, stop once it is set
@@ -270,28 +267,12 @@ class Monitor:
                 self.poller.reconfigure(self.config.defaults)
                 self._slots = asyncio.Semaphore(self.config.defaults.concurrency
                                                 + STORE_BACKLOG)
-            self._schedule_sources()
+            assert self.scheduler is not None
+            schedule_sources(self.scheduler, self.config, self.poll_source)
         elif self.watcher.last_error is not None:
             log.error("config not reloaded, keeping the last good one:\n%s",
                       self.watcher.last_error)
             self.watcher.last_error = None
-
-    def _schedule_sources(self) -> None:
-        assert self.scheduler is not None
-        wanted: dict[str, SourceConfig] = {s.name: s for s in self.config.sources if s.enabled}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("source:") and job.id[7:] not in wanted:
-                job.remove()
-        for name, src in wanted.items():
-            interval = self.config.interval(src)
-            existing = self.scheduler.get_job(f"source:{name}")
-            # Every source is polled at start, and a source new to this run at once.
-            first = existing.next_run_time if existing is not None else utcnow()
-            self.scheduler.add_job(
-                self.poll_source, "interval", args=[name], id=f"source:{name}",
-                seconds=interval, jitter=max(1, int(interval * JITTER_SHARE)),
-                replace_existing=True, next_run_time=first,
-            )
 
     def _close_workers(self) -> None:
         if self._workers is not None:
@@ -323,15 +304,10 @@ class Monitor:
         self._new_workers()
 
     async def main(self) -> None:
-        # Here, not at import: `run --once` polls every source once and needs no scheduler.
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
         self._start()
         assert self._stop is not None
-        self.scheduler = AsyncIOScheduler(
-            event_loop=asyncio.get_running_loop(), timezone="UTC",
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-        self._schedule_sources()
+        self.scheduler = new_scheduler(asyncio.get_running_loop())
+        schedule_sources(self.scheduler, self.config, self.poll_source)
         self.scheduler.add_job(self.reload, "interval", seconds=RELOAD_EVERY, id="reload")
         self.scheduler.add_job(self._report, "interval", minutes=5, id="report")
         self.scheduler.start()

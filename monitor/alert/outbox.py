@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -37,6 +37,7 @@ import sqlite_utils
 
 from monitor.alert import digest
 from monitor.alert.format import Message, item_message, ops_message, shorten
+from monitor.alert.report import DeliveryReport
 from monitor.alert.sinks import SLACK, Sinks
 from monitor.config import Config
 from monitor.models import Alert, Outcome, ReadBackError, Receipt
@@ -63,23 +64,6 @@ ATTEMPT_BATCH = 32
 # Refusals of the payload's shape, not of the alert: resent once reduced.
 _RESHAPE = (Outcome.TOO_LONG, Outcome.BAD_LAYOUT)
 _SERVICE = {SLACK: "Slack"}  # how ops notices name a target's service
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    failed: int = 0
-    retrying: int = 0
-    waiting: int = 0  # thread replies waiting for their parent
-    digested: int = 0
-
-    def __str__(self) -> str:
-        parts = [f"{self.sent} sent", f"{self.failed} failed", f"{self.retrying} retrying"]
-        if self.digested:
-            parts.append(f"{self.digested} held for digest")
-        if self.waiting:
-            parts.append(f"{self.waiting} waiting for a thread parent")
-        return ", ".join(parts)
 
 
 class _Stop(Exception):

@@ -16,6 +16,7 @@ at most MAX_CACHED_KEYS keys are kept (least recently used go first).
 
 from __future__ import annotations
 
+import heapq
 import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -107,19 +108,23 @@ def story_candidates(db: sqlite_utils.Database, keys: Sequence[int], since: date
     if first is None:
         return []
     keys = list(dict.fromkeys(keys))
-    missing = [k for k in keys if k not in mem.keys]
+    memory = mem.keys
+    missing = [k for k in keys if k not in memory]
     if missing:
         _load(db, mem, missing)
     shared: Counter[int] = Counter()
     for key in keys:
-        postings = mem.keys.get(key)
+        postings = memory.get(key)
         if postings is None:
             continue  # evicted by this very load (more keys than the cap): skip it
-        mem.keys.move_to_end(key)
-        shared.update(r for r in postings if r >= first)
+        memory.move_to_end(key)
+        # Newest first: when the oldest is in the window, all are (Counter counts a list in C).
+        shared.update(postings if not postings or postings[-1] >= first
+                      else [r for r in postings if r >= first])
     if not shared:
         return []
-    best = sorted(shared, key=lambda r: (-shared[r], r))[:MAX_STORY_CANDIDATES]
+    best = [r for _count, r in heapq.nsmallest(
+        MAX_STORY_CANDIDATES, ((-count, r) for r, count in shared.items()))]
     marks = ",".join("?" * len(best))
     rows = db.execute(
         f"SELECT id, story_id, title_key, facts FROM items WHERE rowid IN ({marks})"

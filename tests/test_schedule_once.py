@@ -3,6 +3,7 @@ and fetching waits for storing (bounded memory) when the network outruns the wri
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
 import time
@@ -88,3 +89,25 @@ def test_fetching_waits_for_storing(tmp_path: Path, feed_server: FeedServer,
     outcomes, _report = _monitor(cfg, ConsoleSink(io.StringIO())).run_once()
     assert len(outcomes) == 40 and all(o.status == "ok" for o in outcomes)
     assert held[1] <= 2 + 2  # concurrency + STORE_BACKLOG, not 40
+
+
+def test_the_ingest_thread_has_the_big_page_cache(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Storing touches random index pages; the writer keeps them cached (delivery and the
+    # loop's reads keep SQLite's default, so memory grows only where it pays).
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(f"database: {tmp_path / 'm.db'}\nsources: []\n", encoding="utf-8")
+    monitor = _monitor(cfg, ConsoleSink(io.StringIO()))
+
+    async def caches() -> tuple[int, int]:
+        ingest = await monitor._in(monitor._ingest,
+                                   lambda p: int(p.db.execute("PRAGMA cache_size").fetchone()[0]))
+        other = await monitor._in(monitor._delivery,
+                                  lambda p: int(p.db.execute("PRAGMA cache_size").fetchone()[0]))
+        return ingest, other
+
+    assert asyncio.run(caches()) == (-1024 * schedule.INGEST_CACHE_MB, -2000)
+    monkeypatch.setenv(schedule.INGEST_CACHE_ENV, "0")  # an operator short of memory
+    assert schedule.ingest_cache_mb() == 0
+    monkeypatch.setenv(schedule.INGEST_CACHE_ENV, "8")
+    assert schedule.ingest_cache_mb() == 8

@@ -38,13 +38,19 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate; raise StoreError when unusable."""
+def open_db(path: str | os.PathLike[str], cache_mb: int | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate; raise StoreError when unusable.
+
+    `cache_mb`: this connection's page cache (SQLite's default is 2 MB).  The cache
+    fills only with pages the connection reads, up to the limit.
+    """
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(p)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if cache_mb:
+            db.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")  # negative: KiB
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)

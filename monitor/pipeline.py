@@ -39,7 +39,7 @@ from monitor.store.items import (
     record_sighting,
 )
 from monitor.store.search import index_backlog
-from monitor.store.sources import SourceState, ensure_source, get_state, get_states
+from monitor.store.sources import SourceState, ensure_source, get_states
 from monitor.store.tx import db_path, store_error, store_errors, transaction
 
 log = logging.getLogger(__name__)
@@ -110,30 +110,26 @@ class Pipeline:
     # -- poll ---------------------------------------------------------------
     def due(self, now: datetime, force: bool = False,
             only: Sequence[SourceConfig] | None = None) -> list[SourceConfig]:
-        """Enabled sources (of `only`, default all) whose backoff window has passed.
+        """Enabled sources (of `only`, default all) whose backoff window has passed."""
+        enabled = [src for src in (self.config.sources if only is None else only)
+                   if src.enabled]
+        states = self.states(enabled)
+        return [src for src in enabled if force or _due(states[src.name], now)]
 
-        Reads only, unless a source row is missing or its URL changed: a poll
-        job must not need the write lock for every configured source.
-        """
-        out = []
+    def states(self, sources: Sequence[SourceConfig]) -> dict[str, SourceState]:
+        """The sources' stored state, in one read; rows are created (or their URL updated)
+        first.  Reads only, unless a row is missing or its URL changed: a poll must not
+        need the write lock for every configured source."""
         with store_errors(self.db):
-            for src in self.config.sources if only is None else only:
-                if not src.enabled:
-                    continue
+            for src in sources:
                 ensure_source(self.db, src.name, src.url, src.kind)
-                after = parse_iso(get_state(self.db, src.name).next_poll_after)
-                if force or after is None or after <= now:
-                    out.append(src)
-        return out
+            return get_states(self.db, [src.name for src in sources])
 
     def poll(self, sources: Sequence[SourceConfig] | None = None) -> PollReport:
         started = time.monotonic()
         now = self.clock()
-        with store_errors(self.db):
-            todo = list(sources) if sources is not None else self.due(now)
-            for src in todo:
-                ensure_source(self.db, src.name, src.url, src.kind)
-            states = {src.name: get_state(self.db, src.name) for src in todo}
+        todo = list(sources) if sources is not None else self.due(now)
+        states = self.states(todo)
         validators = {name: state.validators for name, state in states.items()}
         results = fetch_all(todo, validators, self.config.defaults, transport=self.transport,
                             enrich=self.enricher(now))
@@ -157,24 +153,15 @@ class Pipeline:
         return follow_new(lambda it: find_existing(self.db, it, now) is not None)
 
     def prepare(self, src: SourceConfig, now: datetime) -> SourceState | None:
-        """The source's state when it is due (backoff / Retry-After passed), else None.
-
-        Writes only when the source row is missing or its URL changed.
-        """
-        with store_errors(self.db):
-            ensure_source(self.db, src.name, src.url, src.kind)
-            state = get_state(self.db, src.name)
-        return state if _due(state, now) else None
+        """The source's state when it is due (backoff / Retry-After passed), else None."""
+        return self.prepare_many([src], now)[src.name]
 
     def prepare_many(self, sources: Sequence[SourceConfig], now: datetime,
                      ) -> dict[str, SourceState | None]:
-        """`prepare` for many sources: one transaction and one read for all of them, where
-        a `run --once` over 1,000 sources made 1,000 trips to the ingest thread."""
-        with transaction(self.db):
-            for src in sources:
-                ensure_source(self.db, src.name, src.url, src.kind)
-            states = get_states(self.db, [src.name for src in sources])
-        return {name: state if _due(state, now) else None for name, state in states.items()}
+        """`prepare` for many sources in one read, where a `run --once` over 1,000 sources
+        made 1,000 trips to the ingest thread."""
+        return {name: state if _due(state, now) else None
+                for name, state in self.states(sources).items()}
 
     def absorb(self, src: SourceConfig, state: SourceState, result: FetchResult,
                prepared: Mapping[str, Prepared] | None = None) -> SourceOutcome:

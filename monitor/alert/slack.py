@@ -231,8 +231,7 @@ class SlackSink:
     def __init__(self, token: str, base_url: str | None = None, timeout: int = 15,
                  feedback: bool = False) -> None:
         self.feedback = feedback  # item alerts carry feedback buttons (Socket Mode is on)
-        self._client_args = {"token": token, "base_url": base_url or DEFAULT_API_URL,
-                             "timeout": timeout, "retry_handlers": []}
+        self._token, self._timeout = token, timeout
         self._client: WebClient | None = None
         self.poster = KeptAlivePoster(token, base_url or DEFAULT_API_URL, timeout)
 
@@ -242,7 +241,8 @@ class SlackSink:
         if self._client is None:
             from slack_sdk import WebClient
 
-            self._client = WebClient(**self._client_args)  # type: ignore[arg-type]
+            self._client = WebClient(token=self._token, base_url=self.poster.base_url,
+                                     timeout=self._timeout, retry_handlers=[])
         return self._client
 
     def post(self, channel: str, message: Message, *, alert_id: int | None = None,

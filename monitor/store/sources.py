@@ -50,15 +50,17 @@ def ensure_source(db: sqlite_utils.Database, name: str, url: str, kind: str) -> 
 
 
 def get_state(db: sqlite_utils.Database, name: str) -> SourceState:
-    rows = list(db.query("SELECT * FROM sources WHERE name = ?", [name]))
-    return _state(rows[0]) if rows else SourceState(name=name)
+    return get_states(db, [name])[name]
 
 
 def get_states(db: sqlite_utils.Database, names: Sequence[str]) -> dict[str, SourceState]:
-    """`get_state` of many sources in one read (a `run --once` over every source)."""
-    wanted = set(names)
-    found = {r["name"]: _state(r) for r in db.query("SELECT * FROM sources")
-             if r["name"] in wanted}
+    """The state of each named source (a fresh one for a source never stored), read
+    500 names per statement."""
+    found: dict[str, SourceState] = {}
+    for start in range(0, len(names), 500):
+        chunk = list(names[start:start + 500])
+        found.update((r["name"], _state(r)) for r in db.query(
+            f"SELECT * FROM sources WHERE name IN ({','.join('?' * len(chunk))})", chunk))
     return {name: found.get(name) or SourceState(name=name) for name in names}
 
 
